@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { InvalidInputError } from './core/errors';
+
+/**
+ * One zod schema per function environment. The handler validates `process.env` with it, and the
+ * CDK construct types the `environment` it passes from the same schema (`z.input<…>`), so a
+ * missing variable fails `tsc`, not a production invocation.
+ */
+const positiveInt = z.coerce.number().int().positive();
+
+const storage = {
+  CATALOG_TABLE_NAME: z.string().min(1),
+  BUCKET_NAME: z.string().min(1),
+};
+
+export const prepareSnapshotEnv = z.object({
+  ...storage,
+  /** Aim for this many raw bytes per scan segment (DESIGN.md §8: ~1 GB on AWS). */
+  SEGMENT_TARGET_BYTES: positiveInt.default(1_000_000_000),
+  MIN_SEGMENTS: positiveInt.default(1),
+  MAX_SEGMENTS: positiveInt.default(1000),
+  /** Map MaxConcurrency over (table, segment) items. */
+  MAP_MAX_CONCURRENCY: positiveInt.default(40),
+});
+
+export const scanSegmentEnv = z.object({
+  ...storage,
+  /** A chunk is closed once it holds this many raw (uncompressed) bytes. */
+  CHUNK_MAX_RAW_BYTES: positiveInt.default(64 * 1024 * 1024),
+  /** Stop and hand back LastEvaluatedKey when less than this much invocation time is left. */
+  TIME_RESERVE_MS: positiveInt.default(60_000),
+  /** Scan page size (items); DynamoDB also stops a page at 1 MB. */
+  SCAN_PAGE_LIMIT: positiveInt.optional(),
+});
+
+export const finalizeSnapshotEnv = z.object({
+  ...storage,
+  /** Clock-skew margin between workers and change timestamps (DESIGN.md §3.2), in ms. */
+  SKEW_MARGIN_MS: positiveInt.default(1_000),
+});
+
+export const failSnapshotEnv = z.object(storage);
+
+export const startBackupEnv = z.object({
+  CATALOG_TABLE_NAME: storage.CATALOG_TABLE_NAME,
+  SNAPSHOT_STATE_MACHINE_ARN: z.string().min(1),
+});
+
+export type PrepareSnapshotEnv = z.infer<typeof prepareSnapshotEnv>;
+export type ScanSegmentEnv = z.infer<typeof scanSegmentEnv>;
+export type FinalizeSnapshotEnv = z.infer<typeof finalizeSnapshotEnv>;
+export type FailSnapshotEnv = z.infer<typeof failSnapshotEnv>;
+export type StartBackupEnv = z.infer<typeof startBackupEnv>;
+
+/** Parse an environment; the error names the first bad variable. */
+export function parseEnv<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined>,
+): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue?.path.join('.') || 'environment';
+  throw new InvalidInputError(`environment variable ${field}`, issue?.message ?? 'a valid value');
+}
+
+/**
+ * The functions of the snapshot pipeline: name (local and in the stack), handler entry, and the
+ * name of the ASL definition substitution that carries its ARN. CDK and the local runner both
+ * read this table, so the state machine resolves to the same code everywhere.
+ */
+export const snapshotFunctions = {
+  prepareSnapshot: {
+    name: 'prepare-snapshot',
+    entry: 'functions/prepare-snapshot/handler.ts',
+    substitution: 'PrepareSnapshotFunctionArn',
+  },
+  scanSegment: {
+    name: 'scan-segment',
+    entry: 'functions/scan-segment/handler.ts',
+    substitution: 'ScanSegmentFunctionArn',
+  },
+  finalizeSnapshot: {
+    name: 'finalize-snapshot',
+    entry: 'functions/finalize-snapshot/handler.ts',
+    substitution: 'FinalizeSnapshotFunctionArn',
+  },
+  failSnapshot: {
+    name: 'fail-snapshot',
+    entry: 'functions/fail-snapshot/handler.ts',
+    substitution: 'FailSnapshotFunctionArn',
+  },
+} as const;
+
+export const startBackupFunction = {
+  name: 'start-backup',
+  entry: 'functions/start-backup/handler.ts',
+} as const;
