@@ -72,3 +72,15 @@ export class BackupAlreadyRunningError extends RewindError {
     super(`cluster "${clusterName}" already has backup ${runningBackupId} running`);
   }
 }
+
+/** Finalize found a (table, segment) that never reported reaching its end. */
+export class IncompleteSnapshotError extends RewindError {
+  constructor(
+    readonly backupId: string,
+    readonly missing: string[],
+  ) {
+    super(
+      `backup ${backupId} is missing segments: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`,
+    );
+  }
+}

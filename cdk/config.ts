@@ -1,0 +1,147 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { InvalidInputError } from '../functions/core/errors';
+import { assertTimeZone, toEventBridgeCron } from './cron';
+
+/**
+ * The deployment configuration: which clusters Rewind protects. Read by `cdk/app.ts` from CDK
+ * context (see `loadConfig`). Example (`rewind.config.json`):
+ *
+ * ```json
+ * {
+ *   "stackName": "Rewind",
+ *   "clusters": [
+ *     {
+ *       "name": "orders",
+ *       "tables": ["orders", "order-lines"],
+ *       "schedule": { "cron": "15 3 * * *", "timeZone": "Europe/Paris" },
+ *       "retentionDays": 14
+ *     }
+ *   ],
+ *   "bucket": { "objectLock": { "mode": "GOVERNANCE", "days": 14 }, "noncurrentVersionDays": 30 }
+ * }
+ * ```
+ */
+const CLUSTER_NAME = /^[A-Za-z0-9_.-]{1,255}$/;
+/** A DynamoDB table name, or a table ARN in the stack's account and region. */
+const TABLE = /^([A-Za-z0-9_.-]{3,255}|arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255})$/;
+
+export const scheduleConfig = z
+  .object({
+    /** 5-field crontab (`15 3 * * *`) or EventBridge cron (`cron(15 3 * * ? *)`); see cdk/cron.ts. */
+    cron: z.string().superRefine((value, ctx) => {
+      try {
+        toEventBridgeCron(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
+    /** IANA time zone the cron is evaluated in (default UTC); daylight saving is followed. */
+    timeZone: z
+      .string()
+      .optional()
+      .superRefine((value, ctx) => {
+        if (value === undefined) return;
+        try {
+          assertTimeZone(value);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        }
+      }),
+  })
+  .strict();
+
+export const clusterConfig = z
+  .object({
+    name: z.string().regex(CLUSTER_NAME, '1-255 characters of [A-Za-z0-9_.-]'),
+    tables: z
+      .array(z.string().regex(TABLE, 'a DynamoDB table name or table ARN'))
+      .min(1)
+      .refine((tables) => new Set(tables).size === tables.length, 'tables must not repeat'),
+    schedule: scheduleConfig.optional(),
+    /** Automatic backups are kept this many days. */
+    retentionDays: z.number().int().positive().default(7),
+  })
+  .strict();
+
+export const rewindConfig = z
+  .object({
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name')
+      .default('Rewind'),
+    clusters: z
+      .array(clusterConfig)
+      .default([])
+      .refine(
+        (clusters) => new Set(clusters.map((c) => c.name)).size === clusters.length,
+        'cluster names must be unique',
+      ),
+    bucket: z
+      .object({
+        /** S3 Object Lock default retention (WORM). Enabling it needs a new bucket. */
+        objectLock: z
+          .object({ mode: z.enum(['GOVERNANCE', 'COMPLIANCE']), days: z.number().int().positive() })
+          .strict()
+          .optional(),
+        /** Overwritten or deleted object versions are kept this many days. */
+        noncurrentVersionDays: z.number().int().positive().default(30),
+      })
+      .strict()
+      .default({ noncurrentVersionDays: 30 }),
+  })
+  .strict();
+
+export type ScheduleConfig = z.infer<typeof scheduleConfig>;
+export type ClusterConfig = z.infer<typeof clusterConfig>;
+export type RewindConfig = z.infer<typeof rewindConfig>;
+
+/** Validate a config object; the error names the source and the first bad field. */
+export function parseConfig(raw: unknown, source: string): RewindConfig {
+  const result = rewindConfig.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue?.path.join('.') || 'config';
+  throw new InvalidInputError(`${source}: ${field}`, issue?.message ?? 'a valid Rewind config');
+}
+
+export const DEFAULT_CONFIG_FILE = 'rewind.config.json';
+
+/** Where the configuration comes from, first match wins. */
+export interface ConfigSources {
+  /** Context `config`: path of a JSON file (`cdk synth -c config=prod.json`), relative to `cwd`. */
+  configPath?: unknown;
+  /** Context `rewind`: the config object itself (e.g. in cdk.json / cdk.context.json). */
+  inline?: unknown;
+  cwd: string;
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InvalidInputError(`config file ${path}`, `readable JSON (${(error as Error).message})`);
+  }
+}
+
+/**
+ * Load the configuration: context `config` (a file path), else context `rewind` (an object, or
+ * its JSON text when given with `-c rewind='{…}'`), else `rewind.config.json` in `cwd`, else no
+ * clusters (the stack still deploys the bucket, catalog and pipeline).
+ */
+export function loadConfig({ configPath, inline, cwd }: ConfigSources): RewindConfig {
+  if (configPath !== undefined) {
+    if (typeof configPath !== 'string' || configPath === '')
+      throw new InvalidInputError('context config', 'a path to a JSON file');
+    const path = resolve(cwd, configPath);
+    return parseConfig(readJson(path), path);
+  }
+  if (inline !== undefined) {
+    const raw = typeof inline === 'string' ? JSON.parse(inline) : inline;
+    return parseConfig(raw, 'context rewind');
+  }
+  const fallback = resolve(cwd, DEFAULT_CONFIG_FILE);
+  if (existsSync(fallback)) return parseConfig(readJson(fallback), fallback);
+  return parseConfig({}, 'default config');
+}

@@ -1,0 +1,285 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { z } from 'zod';
+import {
+  failSnapshotEnv,
+  finalizeSnapshotEnv,
+  prepareSnapshotEnv,
+  scanSegmentEnv,
+  snapshotFunctions,
+  startBackupEnv,
+  startBackupFunction,
+} from '../../functions/env';
+import { FORMAT_PREFIX } from '../../functions/core/keys';
+import { fromRoot, repoRoot } from '../paths';
+import type { BackupStore } from './backup-store';
+
+/** The ASL file CDK deploys and the local runner executes (DESIGN.md §7). */
+export const SNAPSHOT_DEFINITION = 'statemachines/snapshot.asl.json';
+
+/**
+ * The Lambda `environment` for a function, typed from the zod schema its handler parses
+ * `process.env` with: a missing variable fails `tsc`, and the values are checked at synth time.
+ */
+export function functionEnvironment<S extends z.ZodObject>(schema: S, env: z.input<S>): Record<string, string> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new Error(`function environment ${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env as Record<string, unknown>)) {
+    if (value !== undefined) out[name] = String(value);
+  }
+  return out;
+}
+
+interface FunctionSpec {
+  name: string;
+  entry: string;
+  description: string;
+  memorySize: number;
+  timeout: Duration;
+  environment: Record<string, string>;
+}
+
+export interface SnapshotPipelineProps {
+  store: BackupStore;
+  /** Path of the snapshot ASL file, relative to the repository root. Default `statemachines/snapshot.asl.json`. */
+  definitionPath?: string;
+  /** Segment sizing and parallelism (prepare-snapshot environment). */
+  tuning?: Pick<
+    z.input<typeof prepareSnapshotEnv>,
+    'SEGMENT_TARGET_BYTES' | 'MIN_SEGMENTS' | 'MAX_SEGMENTS' | 'MAP_MAX_CONCURRENCY'
+  >;
+  /** Clock-skew margin (ms) between workers and change timestamps (DESIGN.md §3.2). */
+  skewMarginMs?: number;
+}
+
+/**
+ * The snapshot backup pipeline: the Lambda functions of `snapshotFunctions` and
+ * `startBackupFunction` (functions/env.ts), and the "snapshot" state machine deployed from
+ * the shared ASL file with each `${…FunctionArn}` substitution resolved to its function.
+ *
+ * Access to source tables is granted per protected cluster (`grantProtectedTables`), so every
+ * DynamoDB permission on a source table names that table.
+ */
+export class SnapshotPipeline extends Construct {
+  readonly prepareSnapshot: NodejsFunction;
+  readonly scanSegment: NodejsFunction;
+  readonly finalizeSnapshot: NodejsFunction;
+  readonly failSnapshot: NodejsFunction;
+  readonly startBackup: NodejsFunction;
+  readonly stateMachine: sfn.StateMachine;
+  readonly stateMachineName: string;
+
+  constructor(scope: Construct, id: string, props: SnapshotPipelineProps) {
+    super(scope, id);
+    const { bucket, key, catalog } = props.store;
+    const stack = Stack.of(this);
+    const storage = { CATALOG_TABLE_NAME: catalog.tableName, BUCKET_NAME: bucket.bucketName };
+
+    this.prepareSnapshot = this.nodeFunction('PrepareSnapshot', {
+      ...snapshotFunctions.prepareSnapshot,
+      description: 'Rewind: registers a snapshot backup and plans its scan segments',
+      memorySize: 512,
+      timeout: Duration.minutes(2),
+      environment: functionEnvironment(prepareSnapshotEnv, { ...storage, ...props.tuning }),
+    });
+    this.scanSegment = this.nodeFunction('ScanSegment', {
+      ...snapshotFunctions.scanSegment,
+      description: 'Rewind: scans one table segment into gzip NDJSON chunks in S3',
+      memorySize: 1024,
+      timeout: Duration.minutes(15),
+      environment: functionEnvironment(scanSegmentEnv, { ...storage }),
+    });
+    this.finalizeSnapshot = this.nodeFunction('FinalizeSnapshot', {
+      ...snapshotFunctions.finalizeSnapshot,
+      description: 'Rewind: writes the manifest, then marks the snapshot COMPLETED',
+      memorySize: 1024,
+      timeout: Duration.minutes(5),
+      environment: functionEnvironment(finalizeSnapshotEnv, {
+        ...storage,
+        SKEW_MARGIN_MS: props.skewMarginMs,
+      }),
+    });
+    this.failSnapshot = this.nodeFunction('FailSnapshot', {
+      ...snapshotFunctions.failSnapshot,
+      description: 'Rewind: marks a snapshot FAILED and removes its partial objects',
+      memorySize: 512,
+      timeout: Duration.minutes(5),
+      environment: functionEnvironment(failSnapshotEnv, { ...storage }),
+    });
+
+    // The state machine's name is fixed so that its own ARN (and its executions') can be
+    // written into its role's policy without a reference to the state machine itself.
+    this.stateMachineName = `${stack.stackName}-snapshot`;
+    const stateMachineArn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: this.stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const executionArn = (suffix: string) =>
+      stack.formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${this.stateMachineName}${suffix}`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+
+    const role = new iam.Role(this, 'StateMachineRole', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: 'Rewind snapshot state machine',
+    });
+    // A Distributed Map runs each item as a child execution of this same state machine.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DistributedMapStartChildExecutions',
+        actions: ['states:StartExecution'],
+        resources: [stateMachineArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DistributedMapManageChildExecutions',
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
+        // Executions of this state machine (`name:exec`) and Map Run children (`name/label:exec`).
+        resources: [executionArn(':*'), executionArn('/*')],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DistributedMapRedrive',
+        actions: ['states:RedriveExecution'],
+        resources: [executionArn('/*')],
+      }),
+    );
+
+    const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const functions = {
+      prepareSnapshot: this.prepareSnapshot,
+      scanSegment: this.scanSegment,
+      finalizeSnapshot: this.finalizeSnapshot,
+      failSnapshot: this.failSnapshot,
+    } as const;
+    const definitionSubstitutions: Record<string, string> = {};
+    for (const name of Object.keys(snapshotFunctions) as (keyof typeof snapshotFunctions)[]) {
+      definitionSubstitutions[snapshotFunctions[name].substitution] = functions[name].functionArn;
+    }
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: this.stateMachineName,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromFile(fromRoot(props.definitionPath ?? SNAPSHOT_DEFINITION)),
+      definitionSubstitutions,
+      role,
+      timeout: Duration.hours(24),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
+    });
+    for (const fn of Object.values(functions)) fn.grantInvoke(role);
+
+    this.startBackup = this.nodeFunction('StartBackup', {
+      ...startBackupFunction,
+      description: 'Rewind: starts a snapshot backup of a cluster (schedule, CLI)',
+      memorySize: 256,
+      timeout: Duration.minutes(1),
+      environment: functionEnvironment(startBackupEnv, {
+        CATALOG_TABLE_NAME: catalog.tableName,
+        SNAPSHOT_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
+      }),
+    });
+
+    // Least privilege, per function. Source-table permissions come from grantProtectedTables.
+    catalog.grantReadWriteData(this.prepareSnapshot);
+
+    bucket.grantPut(this.scanSegment, `${FORMAT_PREFIX}/*`);
+    // Multipart uploads to an SSE-KMS bucket need kms:Decrypt besides kms:GenerateDataKey.
+    key.grantEncryptDecrypt(this.scanSegment);
+
+    bucket.grantReadWrite(this.finalizeSnapshot);
+    key.grantEncryptDecrypt(this.finalizeSnapshot);
+    catalog.grantReadWriteData(this.finalizeSnapshot);
+
+    catalog.grantReadWriteData(this.failSnapshot);
+    this.failSnapshot.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+    );
+    bucket.grantDelete(this.failSnapshot);
+
+    catalog.grantReadWriteData(this.startBackup);
+    this.stateMachine.grantStartExecution(this.startBackup);
+  }
+
+  /**
+   * Let the pipeline read the tables of a protected cluster: prepare-snapshot sizes them
+   * (DescribeTable), scan-segment scans them, finalize-snapshot records their schema and TTL.
+   * Tables encrypted with a customer-managed key also need kms:Decrypt for the scan.
+   */
+  grantProtectedTables(tables: dynamodb.ITable[]): void {
+    if (tables.length === 0) return;
+    const arns = tables.map((table) => table.tableArn);
+    this.prepareSnapshot.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: arns }),
+    );
+    this.scanSegment.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: arns }));
+    this.finalizeSnapshot.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:DescribeTable', 'dynamodb:DescribeTimeToLive'],
+        resources: arns,
+      }),
+    );
+    for (const table of tables) table.encryptionKey?.grantDecrypt(this.scanSegment);
+  }
+
+  private nodeFunction(id: string, spec: FunctionSpec): NodejsFunction {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    return new NodejsFunction(this, id, {
+      entry: fromRoot(spec.entry),
+      handler: 'handler',
+      projectRoot: repoRoot,
+      depsLockFilePath: fromRoot('package-lock.json'),
+      description: spec.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: spec.memorySize,
+      timeout: spec.timeout,
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      environment: {
+        ...spec.environment,
+        POWERTOOLS_SERVICE_NAME: `rewind-${spec.name}`,
+        POWERTOOLS_METRICS_NAMESPACE: 'Rewind',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        mainFields: ['module', 'main'],
+        // Bundle the SDK: pin the version we test with instead of the runtime's.
+        bundleAwsSDK: true,
+        // CommonJS dependencies inside an ESM bundle still call require().
+        banner: "import { createRequire as __rewindCreateRequire } from 'node:module'; const require = __rewindCreateRequire(import.meta.url);",
+        forceDockerBundling: false,
+      },
+    });
+  }
+}

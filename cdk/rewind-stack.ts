@@ -1,0 +1,55 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { ClusterConfig, RewindConfig } from './config';
+import { BackupStore } from './constructs/backup-store';
+import { ProtectedCluster } from './constructs/protected-cluster';
+import { SnapshotPipeline } from './constructs/snapshot-pipeline';
+
+export interface RewindStackProps extends StackProps {
+  /** The protected clusters (see cdk/config.ts). */
+  clusters: ClusterConfig[];
+  bucket?: Partial<RewindConfig['bucket']>;
+  /** Snapshot ASL path relative to the repository root (tests); default statemachines/snapshot.asl.json. */
+  snapshotDefinitionPath?: string;
+}
+
+/**
+ * Rewind: the backup store (bucket, key, catalog), the snapshot pipeline, and one
+ * ProtectedCluster per configured cluster. The outputs are read by the CLI: their ids are a
+ * contract.
+ */
+export class RewindStack extends Stack {
+  readonly store: BackupStore;
+  readonly pipeline: SnapshotPipeline;
+  readonly clusters: ProtectedCluster[];
+
+  constructor(scope: Construct, id: string, props: RewindStackProps) {
+    super(scope, id, props);
+    this.templateOptions.description = 'Rewind: backup and point-in-time restore for DynamoDB clusters';
+
+    this.store = new BackupStore(this, 'Store', {
+      objectLock: props.bucket?.objectLock,
+      noncurrentVersionDays: props.bucket?.noncurrentVersionDays,
+    });
+    this.pipeline = new SnapshotPipeline(this, 'Snapshot', {
+      store: this.store,
+      definitionPath: props.snapshotDefinitionPath,
+    });
+    this.clusters = props.clusters.map(
+      (cluster) =>
+        new ProtectedCluster(this, `Cluster-${cluster.name}`, {
+          clusterName: cluster.name,
+          tables: cluster.tables,
+          schedule: cluster.schedule,
+          retentionDays: cluster.retentionDays,
+          store: this.store,
+          pipeline: this.pipeline,
+        }),
+    );
+
+    new CfnOutput(this, 'BucketName', { value: this.store.bucket.bucketName });
+    new CfnOutput(this, 'CatalogTableName', { value: this.store.catalog.tableName });
+    new CfnOutput(this, 'SnapshotStateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'StartBackupFunctionName', { value: this.pipeline.startBackup.functionName });
+  }
+}

@@ -1,0 +1,271 @@
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  paginateQuery,
+  paginateScan,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import {
+  type BackupCompletion,
+  type BackupRecord,
+  backupRecord,
+  type ClusterRecord,
+  clusterRecord,
+} from '../core/catalog-model';
+import { BackupAlreadyRunningError, ClusterNotFoundError, StaleStateError } from '../core/errors';
+import type { Catalog } from './catalog';
+
+const clusterKey = (clusterName: string) => ({ pk: `CLUSTER#${clusterName}`, sk: 'CLUSTER' });
+const backupKey = (clusterName: string, backupId: string) => ({
+  pk: `CLUSTER#${clusterName}`,
+  sk: `BACKUP#${backupId}`,
+});
+
+const toItem = (key: Record<string, string>, entity: string, record: object) =>
+  marshall({ ...key, entity, ...record }, { removeUndefinedValues: true });
+
+function fromItem<T>(parse: (value: unknown) => T, item: Record<string, unknown>): T {
+  const { pk: _pk, sk: _sk, entity: _entity, ...rest } = unmarshall(item as never);
+  return parse(rest);
+}
+
+const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
+
+/** The catalog in one DynamoDB table with string keys `pk` and `sk`. */
+export class DynamoCatalog implements Catalog {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async putCluster(cluster: ClusterRecord): Promise<void> {
+    const existing = await this.getCluster(cluster.clusterName);
+    const record = { ...cluster, runningBackupId: existing?.runningBackupId };
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: toItem(clusterKey(cluster.clusterName), 'cluster', record),
+      }),
+    );
+  }
+
+  async getCluster(clusterName: string): Promise<ClusterRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: marshall(clusterKey(clusterName)),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? fromItem((v) => clusterRecord.parse(v), Item) : undefined;
+  }
+
+  async listClusters(): Promise<ClusterRecord[]> {
+    const clusters: ClusterRecord[] = [];
+    const pages = paginateScan(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        FilterExpression: 'sk = :sk',
+        ExpressionAttributeValues: marshall({ ':sk': 'CLUSTER' }),
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) clusters.push(fromItem((v) => clusterRecord.parse(v), item));
+    }
+    return clusters.sort((a, b) => a.clusterName.localeCompare(b.clusterName));
+  }
+
+  async lockCluster(clusterName: string, backupId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(clusterKey(clusterName)),
+          UpdateExpression: 'SET runningBackupId = :id',
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(runningBackupId) OR runningBackupId = :id)',
+          ExpressionAttributeValues: marshall({ ':id': backupId }),
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const cluster = await this.getCluster(clusterName);
+      if (!cluster) throw new ClusterNotFoundError(clusterName);
+      throw new BackupAlreadyRunningError(clusterName, cluster.runningBackupId ?? 'unknown');
+    }
+  }
+
+  async unlockCluster(clusterName: string, backupId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(clusterKey(clusterName)),
+          UpdateExpression: 'REMOVE runningBackupId',
+          ConditionExpression: 'runningBackupId = :id',
+          ExpressionAttributeValues: marshall({ ':id': backupId }),
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async beginBackup(backup: BackupRecord): Promise<BackupRecord> {
+    const { clusterName, backupId, status: _status, schemaVersion: _v, ...fields } = backup;
+    const names: Record<string, string> = { '#status': 'status', '#schemaVersion': 'schemaVersion' };
+    const values: Record<string, unknown> = {
+      ':running': 'RUNNING',
+      ':v': backup.schemaVersion,
+      ':c': clusterName,
+      ':b': backupId,
+    };
+    const sets = ['#status = :running', '#schemaVersion = :v', 'clusterName = :c', 'backupId = :b'];
+    for (const [name, value] of Object.entries(fields)) {
+      if (value === undefined) continue;
+      names[`#${name}`] = name;
+      values[`:${name}`] = value;
+      sets.push(`#${name} = if_not_exists(#${name}, :${name})`);
+    }
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(backupKey(clusterName, backupId)),
+          UpdateExpression: `SET entity = :entity, ${sets.join(', ')}`,
+          ConditionExpression: 'attribute_not_exists(pk) OR #status = :running',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(
+            { ...values, ':entity': 'backup' },
+            { removeUndefinedValues: true },
+          ),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromItem((v) => backupRecord.parse(v), Attributes ?? {});
+    } catch (error) {
+      if (isConditionFailure(error))
+        throw new StaleStateError(`backup ${backupId}`, 'RUNNING', { cause: error });
+      throw error;
+    }
+  }
+
+  async getBackup(clusterName: string, backupId: string): Promise<BackupRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: marshall(backupKey(clusterName, backupId)),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? fromItem((v) => backupRecord.parse(v), Item) : undefined;
+  }
+
+  async listBackups(clusterName: string): Promise<BackupRecord[]> {
+    const backups: BackupRecord[] = [];
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: marshall({ ':pk': `CLUSTER#${clusterName}`, ':prefix': 'BACKUP#' }),
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) backups.push(fromItem((v) => backupRecord.parse(v), item));
+    }
+    return backups.sort((a, b) => b.requestedAt - a.requestedAt);
+  }
+
+  async completeBackup(
+    clusterName: string,
+    backupId: string,
+    completion: BackupCompletion,
+  ): Promise<BackupRecord> {
+    return this.transition(
+      clusterName,
+      backupId,
+      'COMPLETED',
+      completion,
+      (current) => current.status === 'COMPLETED' && current.manifestKey === completion.manifestKey,
+    );
+  }
+
+  async failBackup(
+    clusterName: string,
+    backupId: string,
+    failure: { error: string; cause: string },
+  ): Promise<BackupRecord> {
+    return this.transition(
+      clusterName,
+      backupId,
+      'FAILED',
+      { failure },
+      (current) => current.status === 'FAILED',
+    );
+  }
+
+  async markBackupDeleted(clusterName: string, backupId: string, deletedAt: number): Promise<BackupRecord> {
+    return this.transition(
+      clusterName,
+      backupId,
+      'DELETED',
+      { deletedAt },
+      (current) => current.status === 'DELETED',
+    );
+  }
+
+  /**
+   * Conditional status change. RUNNING may become COMPLETED or FAILED; COMPLETED/FAILED may
+   * become DELETED. On a lost condition, `alreadyDone` decides whether this was a retry of the
+   * same transition (fine) or a conflicting one (`StaleStateError`).
+   */
+  private async transition(
+    clusterName: string,
+    backupId: string,
+    to: 'COMPLETED' | 'FAILED' | 'DELETED',
+    fields: object,
+    alreadyDone: (current: BackupRecord) => boolean,
+  ): Promise<BackupRecord> {
+    const from = to === 'DELETED' ? ['COMPLETED', 'FAILED'] : ['RUNNING'];
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = { ':to': to };
+    const sets = ['#status = :to'];
+    for (const [name, value] of Object.entries(fields)) {
+      names[`#${name}`] = name;
+      values[`:${name}`] = value;
+      sets.push(`#${name} = :${name}`);
+    }
+    from.forEach((state, i) => {
+      values[`:from${i}`] = state;
+    });
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(backupKey(clusterName, backupId)),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values, {
+            removeUndefinedValues: true,
+            convertClassInstanceToMap: true,
+          }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromItem((v) => backupRecord.parse(v), Attributes ?? {});
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const current = await this.getBackup(clusterName, backupId);
+      if (current && alreadyDone(current)) return current;
+      throw new StaleStateError(`backup ${backupId}`, from.join(' or '), { cause: error });
+    }
+  }
+}

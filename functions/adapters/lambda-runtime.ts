@@ -1,0 +1,29 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoCatalog } from './dynamo-catalog';
+import { S3ObjectStore } from './s3-object-store';
+
+/**
+ * Clients for code running in Lambda, created on first use (not at import, so tests can import
+ * handlers without credentials). The SDK's standard retry mode retries throttling and 5xx with
+ * exponential backoff and jitter.
+ */
+let clients: { dynamodb: DynamoDBClient; s3: S3Client; sfn: SFNClient } | undefined;
+
+export function awsClients() {
+  clients ??= {
+    dynamodb: new DynamoDBClient({ maxAttempts: 8, retryMode: 'adaptive' }),
+    s3: new S3Client({ maxAttempts: 6 }),
+    sfn: new SFNClient({ maxAttempts: 6 }),
+  };
+  return clients;
+}
+
+export const catalogFor = (tableName: string) => new DynamoCatalog(awsClients().dynamodb, tableName);
+export const storeFor = (bucket: string) => new S3ObjectStore(awsClients().s3, bucket);
+
+export const logger = new Logger({ serviceName: 'rewind' });
+export const metrics = new Metrics({ namespace: 'Rewind', serviceName: 'rewind' });

@@ -1,0 +1,204 @@
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { CreateTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { RewindError } from '../functions/core/errors';
+import {
+  dynamoClient,
+  LOCAL_BUCKET,
+  LOCAL_CATALOG_TABLE,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  type LocalConfig,
+  readLocalConfig,
+  removeLocalConfig,
+  s3Client,
+  writeLocalConfig,
+} from './clients';
+import {
+  type ControlPlane,
+  type LocalFunctionRegistry,
+  type LocalStateMachine,
+  type RunnerOptions,
+  startControlPlane,
+} from './control-plane';
+import { freePort, type RunningEmulators, startEmulators } from './emulators';
+
+export interface LocalCloudOptions {
+  /** State folder: local.json and s3rver's data (wiped at start: every start is a fresh cloud). */
+  dir: string;
+  /** Builds the Lambda stand-ins once endpoints are known (they need clients for the emulators). */
+  functions?: (cfg: LocalConfig) => LocalFunctionRegistry;
+  stateMachines?: LocalStateMachine[];
+  runner?: RunnerOptions;
+  /** Record this process in local.json (set by the detached `rewind local start`). */
+  pid?: number;
+}
+
+export interface LocalCloud {
+  config: LocalConfig;
+  emulators: RunningEmulators;
+  controlPlane: ControlPlane;
+  /** Stops control plane and emulators, removes local.json. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** A live local cloud already owns this folder. */
+export class LocalCloudAlreadyRunningError extends RewindError {
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
+    super(`a local cloud (pid ${pid}) already runs in ${dir}: run \`rewind local stop\` first`);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Refuse to start over a running cloud; a local.json left by a dead process is just stale. */
+async function assertFolderFree(dir: string): Promise<void> {
+  const existing = await readLocalConfig(dir).catch(() => undefined);
+  if (existing?.pid && existing.pid !== process.pid && isAlive(existing.pid))
+    throw new LocalCloudAlreadyRunningError(dir, existing.pid);
+}
+
+async function createResources(cfg: LocalConfig): Promise<void> {
+  const ddb = dynamoClient(cfg);
+  const s3 = s3Client(cfg);
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: cfg.bucket }));
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: cfg.catalogTable,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+    await waitUntilTableExists({ client: ddb, maxWaitTime: 30 }, { TableName: cfg.catalogTable });
+  } finally {
+    ddb.destroy();
+    s3.destroy();
+  }
+}
+
+/** Start emulators, bucket, catalog table and control plane; write `<dir>/local.json`. */
+export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalCloud> {
+  const dir = resolve(opts.dir);
+  await assertFolderFree(dir);
+  await rm(join(dir, 's3'), { recursive: true, force: true });
+  const emulators = await startEmulators({ dir });
+  let controlPlane: ControlPlane | undefined;
+  try {
+    // The handlers need the final config (incl. the control plane's own endpoint, e.g. for
+    // start-backup's StartExecution), so pick the port first and fill the registry after.
+    const port = await freePort();
+    const controlEndpoint = `http://127.0.0.1:${port}`;
+    const config: LocalConfig = {
+      endpoints: { ...emulators.endpoints, lambda: controlEndpoint, stepfunctions: controlEndpoint },
+      region: LOCAL_REGION,
+      credentials: { ...LOCAL_CREDENTIALS },
+      bucket: LOCAL_BUCKET,
+      catalogTable: LOCAL_CATALOG_TABLE,
+      dir,
+      ...(opts.pid ? { pid: opts.pid } : {}),
+    };
+    await createResources(config);
+    const registry: LocalFunctionRegistry = {};
+    controlPlane = await startControlPlane({
+      functions: registry,
+      stateMachines: opts.stateMachines ?? [],
+      region: config.region,
+      port,
+      ...(opts.runner ? { runner: opts.runner } : {}),
+    });
+    Object.assign(registry, opts.functions?.(config) ?? {});
+    await writeLocalConfig(config);
+    const plane = controlPlane;
+    let stopping: Promise<void> | undefined;
+    return {
+      config,
+      emulators,
+      controlPlane: plane,
+      stop: () => {
+        stopping ??= (async () => {
+          await removeLocalConfig(dir);
+          await plane.stop();
+          await emulators.stop();
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await controlPlane?.stop();
+    await emulators.stop();
+    throw err;
+  }
+}
+
+export interface LocalFunctionsModule {
+  createLocalFunctions(cfg: LocalConfig): LocalFunctionRegistry;
+  localStateMachines(): LocalStateMachine[];
+}
+
+/**
+ * Import local/functions.ts (the handlers and state machines, written separately), or
+ * undefined while it does not exist. The specifier is a variable so tsc does not require it.
+ */
+export async function loadLocalFunctions(): Promise<LocalFunctionsModule | undefined> {
+  const specifier = './functions';
+  try {
+    const mod = (await import(specifier)) as Partial<LocalFunctionsModule>;
+    if (typeof mod.createLocalFunctions !== 'function' || typeof mod.localStateMachines !== 'function')
+      throw new RewindError('local/functions must export createLocalFunctions and localStateMachines');
+    return mod as LocalFunctionsModule;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const missing = code === 'ERR_MODULE_NOT_FOUND' && /local[\\/]functions/.test(String(err));
+    if (missing) return undefined;
+    throw err;
+  }
+}
+
+/** Options for a cloud running the real Rewind functions and state machines. */
+export async function rewindCloudOptions(dir: string): Promise<LocalCloudOptions> {
+  const mod = await loadLocalFunctions();
+  return mod
+    ? { dir, functions: mod.createLocalFunctions, stateMachines: mod.localStateMachines() }
+    : { dir };
+}
+
+/**
+ * Run the local cloud until SIGINT/SIGTERM, then stop it cleanly. This is the body of
+ * `rewind local start` (foreground) and of the detached process (local/cloud-process.ts).
+ */
+export async function runLocalCloudForeground(dir: string, log: (line: string) => void = console.log) {
+  const cloud = await startLocalCloud({ ...(await rewindCloudOptions(dir)), pid: process.pid });
+  log(`local cloud ready (pid ${process.pid}); config in ${join(cloud.config.dir, 'local.json')}`);
+  for (const [service, url] of Object.entries(cloud.config.endpoints)) log(`  ${service.padEnd(14)}${url}`);
+  await new Promise<void>((done) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      log(`${signal}: stopping local cloud`);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      done();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  await cloud.stop();
+  log('local cloud stopped');
+}
