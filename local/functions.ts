@@ -1,0 +1,123 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { nowMicros } from '../functions/adapters/clock';
+import { DynamoCatalog } from '../functions/adapters/dynamo-catalog';
+import { S3ObjectStore } from '../functions/adapters/s3-object-store';
+import { snapshotFunctions, startBackupFunction } from '../functions/env';
+import { run as failSnapshot } from '../functions/fail-snapshot/run';
+import { run as finalizeSnapshot } from '../functions/finalize-snapshot/run';
+import { run as prepareSnapshot } from '../functions/prepare-snapshot/run';
+import { run as scanSegment } from '../functions/scan-segment/run';
+import { run as startBackup } from '../functions/start-backup/run';
+import {
+  dynamoClient,
+  LOCAL_ACCOUNT_ID,
+  LOCAL_REGION,
+  type LocalConfig,
+  s3Client,
+  sfnClient,
+} from './clients';
+import type { LocalFunctionRegistry, LocalStateMachine } from './control-plane';
+
+/**
+ * The local stand-ins for Rewind's Lambda functions: the same `run(event, deps)` the Lambda
+ * handlers call, with dependencies pointing at the emulators. Settings play the role of the
+ * function environment (functions/env.ts) and of the Lambda timeout.
+ */
+export interface LocalFunctionSettings {
+  /** Simulated Lambda timeout of scan-segment; its LastEvaluatedKey loop starts below it. */
+  segmentTimeLimitMs: number;
+  timeReserveMs: number;
+  chunkMaxRawBytes: number;
+  pageLimit?: number;
+  /** DESIGN.md §8: ≥ 2× cores locally. */
+  minSegments: number;
+  maxSegments: number;
+  targetBytesPerSegment: number;
+  maxConcurrency: number;
+  skewMarginMs: number;
+}
+
+export const defaultLocalSettings = (): LocalFunctionSettings => ({
+  segmentTimeLimitMs: 900_000,
+  timeReserveMs: 60_000,
+  chunkMaxRawBytes: 64 * 1024 * 1024,
+  minSegments: 2 * availableParallelism(),
+  maxSegments: 64,
+  targetBytesPerSegment: 64 * 1024 * 1024,
+  maxConcurrency: 2 * availableParallelism(),
+  skewMarginMs: 1_000,
+});
+
+export const SNAPSHOT_STATE_MACHINE = 'rewind-snapshot';
+export const localStateMachineArn = (name: string) =>
+  `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stateMachine:${name}`;
+
+export function createLocalFunctions(
+  cfg: LocalConfig,
+  overrides: Partial<LocalFunctionSettings> = {},
+): LocalFunctionRegistry {
+  const settings = { ...defaultLocalSettings(), ...overrides };
+  const dynamodb = dynamoClient(cfg);
+  const catalog = new DynamoCatalog(dynamodb, cfg.catalogTable);
+  const store = new S3ObjectStore(s3Client(cfg), cfg.bucket);
+  const sfn = sfnClient(cfg);
+
+  return {
+    [snapshotFunctions.prepareSnapshot.name]: (event) =>
+      prepareSnapshot(event, {
+        catalog,
+        dynamodb,
+        now: nowMicros,
+        config: {
+          targetBytesPerSegment: settings.targetBytesPerSegment,
+          minSegments: settings.minSegments,
+          maxSegments: settings.maxSegments,
+          maxConcurrency: settings.maxConcurrency,
+        },
+      }),
+    [snapshotFunctions.scanSegment.name]: (event) => {
+      const deadline = Date.now() + settings.segmentTimeLimitMs;
+      return scanSegment(event, {
+        dynamodb,
+        store,
+        remainingMs: () => deadline - Date.now(),
+        config: {
+          chunkMaxRawBytes: settings.chunkMaxRawBytes,
+          timeReserveMs: settings.timeReserveMs,
+          pageLimit: settings.pageLimit,
+        },
+      });
+    },
+    [snapshotFunctions.finalizeSnapshot.name]: (event) =>
+      finalizeSnapshot(event, {
+        catalog,
+        dynamodb,
+        store,
+        now: nowMicros,
+        config: { skewMarginMicros: settings.skewMarginMs * 1000 },
+      }),
+    [snapshotFunctions.failSnapshot.name]: (event) => failSnapshot(event, { catalog }),
+    [startBackupFunction.name]: (event) =>
+      startBackup(event, {
+        catalog,
+        sfn,
+        stateMachineArn: localStateMachineArn(SNAPSHOT_STATE_MACHINE),
+        now: nowMicros,
+      }),
+  };
+}
+
+/** The state machine files, with each `${…FunctionArn}` substituted by the local function name. */
+export function localStateMachines(): LocalStateMachine[] {
+  const substitutions = Object.fromEntries(
+    Object.values(snapshotFunctions).map((f) => [f.substitution, f.name]),
+  );
+  return [
+    {
+      name: SNAPSHOT_STATE_MACHINE,
+      aslPath: resolve(import.meta.dirname, '../statemachines/snapshot.asl.json'),
+      substitutions,
+    },
+  ];
+}

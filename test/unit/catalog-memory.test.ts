@@ -1,0 +1,4 @@
+import { MemoryCatalog } from '../../functions/adapters/memory-catalog';
+import { catalogContract } from '../contract/catalog-contract';
+
+catalogContract('in-memory', () => new MemoryCatalog());
