@@ -35,7 +35,7 @@ export const attributeValue: fc.Arbitrary<AttributeValue> = fc.letrec((tie) => (
     M: M as Record<string, AttributeValue>,
   })),
   list: fc.array(tie('value'), { maxLength: 4 }).map((L) => ({ L: L as AttributeValue[] })),
-})).value;
+})).value as fc.Arbitrary<AttributeValue>;
 
 export const item: fc.Arbitrary<Item> = fc.dictionary(
   fc.string({ minLength: 1, maxLength: 10 }),
