@@ -10,9 +10,9 @@ import { RewindStack } from './rewind-stack';
  *   otherwise no clusters (bucket, catalog and pipeline only)
  * The format is documented in cdk/config.ts. The stack is environment-agnostic unless
  * CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION are set (the CLI sets them when it has credentials),
- * so `cdk synth` works offline without credentials.
+ * so `cdk synth` works offline without credentials. Run the CLI with CDK_DISABLE_CLI_TELEMETRY=true
+ * (the app cannot switch the CLI's telemetry off).
  */
-process.env.CDK_DISABLE_CLI_TELEMETRY ??= 'true';
 
 const app = new App();
 const config = loadConfig({

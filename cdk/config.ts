@@ -25,7 +25,8 @@ import { assertTimeZone, toEventBridgeCron } from './cron';
  */
 const CLUSTER_NAME = /^[A-Za-z0-9_.-]{1,255}$/;
 /** A DynamoDB table name, or a table ARN in the stack's account and region. */
-const TABLE = /^([A-Za-z0-9_.-]{3,255}|arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255})$/;
+const TABLE =
+  /^([A-Za-z0-9_.-]{3,255}|arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255})$/;
 
 export const scheduleConfig = z
   .object({

@@ -24,13 +24,17 @@ function dayName(token: string, expression: string): string {
     if (!(DAY_NAMES as readonly string[]).includes(upper)) fail(expression, `unknown day "${token}"`);
     return upper;
   }
-  if (!/^\d$/.test(token) || Number(token) > 7) fail(expression, `day of week 0-7 or SUN-SAT, not "${token}"`);
+  if (!/^\d$/.test(token) || Number(token) > 7)
+    fail(expression, `day of week 0-7 or SUN-SAT, not "${token}"`);
   return DAY_NAMES[Number(token) % 7] ?? fail(expression, `bad day "${token}"`);
 }
 
 function convertDayOfWeek(field: string, expression: string): string {
   if (field.includes('/') || field.includes('#') || /L/i.test(field.replace(/[A-Za-z]{3}/g, '')))
-    fail(expression, 'a 5-field cron day of week without steps, "#" or "L" (use the EventBridge form for those)');
+    fail(
+      expression,
+      'a 5-field cron day of week without steps, "#" or "L" (use the EventBridge form for those)',
+    );
   return field
     .split(',')
     .map((part) => {
@@ -42,7 +46,10 @@ function convertDayOfWeek(field: string, expression: string): string {
       // crontab's 7 is Sunday at the end of the week: "5-7" is FRI-SAT plus SUN.
       if (to === '7') return start === 'SUN' && from === '7' ? 'SUN' : `${start}-SAT,SUN`;
       const end = dayName(to, expression);
-      if (DAY_NAMES.indexOf(end as (typeof DAY_NAMES)[number]) < DAY_NAMES.indexOf(start as (typeof DAY_NAMES)[number]))
+      if (
+        DAY_NAMES.indexOf(end as (typeof DAY_NAMES)[number]) <
+        DAY_NAMES.indexOf(start as (typeof DAY_NAMES)[number])
+      )
         fail(expression, `a day-of-week range that does not wrap, not "${part}"`);
       return `${start}-${end}`;
     })
@@ -63,7 +70,8 @@ export function toEventBridgeCron(input: string): string {
       fail(expression, 'an EventBridge cron with exactly one of day-of-month / day-of-week set to "?"');
     return `cron(${fields.join(' ')})`;
   }
-  if (wrapped) fail(expression, 'cron(...) with 6 fields (minutes hours day-of-month month day-of-week year)');
+  if (wrapped)
+    fail(expression, 'cron(...) with 6 fields (minutes hours day-of-month month day-of-week year)');
   if (fields.length !== 5)
     fail(expression, '5 fields (minute hour day-of-month month day-of-week) or an EventBridge cron of 6');
   const [minute = '', hour = '', dom = '', month = '', dow = ''] = fields;
@@ -81,6 +89,9 @@ export function assertTimeZone(timeZone: string): void {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
   } catch {
-    throw new InvalidInputError('schedule timeZone', `an IANA time zone such as "Europe/Paris", got "${timeZone}"`);
+    throw new InvalidInputError(
+      'schedule timeZone',
+      `an IANA time zone such as "Europe/Paris", got "${timeZone}"`,
+    );
   }
 }

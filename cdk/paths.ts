@@ -4,4 +4,5 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 /** An absolute path from a repository-relative one. */
-export const fromRoot = (relative: string): string => fileURLToPath(new URL(`../${relative}`, import.meta.url));
+export const fromRoot = (relative: string): string =>
+  fileURLToPath(new URL(`../${relative}`, import.meta.url));

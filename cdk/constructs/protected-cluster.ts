@@ -1,4 +1,4 @@
-import { Aws, Duration, Stack, Token, TimeZone } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, TimeZone, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -61,7 +61,8 @@ export class ProtectedCluster extends Construct {
   constructor(scope: Construct, id: string, props: ProtectedClusterProps) {
     super(scope, id);
     assertName('cluster name', props.clusterName);
-    if (props.tables.length === 0) throw new InvalidInputError('tables', `at least one table for cluster ${props.clusterName}`);
+    if (props.tables.length === 0)
+      throw new InvalidInputError('tables', `at least one table for cluster ${props.clusterName}`);
     const retentionDays = props.retentionDays ?? 7;
     if (!Number.isInteger(retentionDays) || retentionDays < 1)
       throw new InvalidInputError('retentionDays', `a positive whole number of days, got ${retentionDays}`);
@@ -125,7 +126,11 @@ export class ProtectedCluster extends Construct {
    * attributes, so run-time state on the item (the running-backup lock, the log checkpoint)
    * survives a deploy; delete keeps the item (its backups stay restorable) and marks it REMOVED.
    */
-  private registerInCatalog(props: ProtectedClusterProps, retentionDays: number, timeZone: string | undefined) {
+  private registerInCatalog(
+    props: ProtectedClusterProps,
+    retentionDays: number,
+    timeZone: string | undefined,
+  ) {
     const catalog = props.store.catalog;
     const key = clusterItemKey(this.clusterName);
     const tableNames = this.tables.map((table) => table.tableName);

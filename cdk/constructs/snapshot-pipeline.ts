@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
+import { FORMAT_PREFIX } from '../../functions/core/keys';
 import {
   failSnapshotEnv,
   finalizeSnapshotEnv,
@@ -16,7 +17,6 @@ import {
   startBackupEnv,
   startBackupFunction,
 } from '../../functions/env';
-import { FORMAT_PREFIX } from '../../functions/core/keys';
 import { fromRoot, repoRoot } from '../paths';
 import type { BackupStore } from './backup-store';
 
@@ -27,7 +27,10 @@ export const SNAPSHOT_DEFINITION = 'statemachines/snapshot.asl.json';
  * The Lambda `environment` for a function, typed from the zod schema its handler parses
  * `process.env` with: a missing variable fails `tsc`, and the values are checked at synth time.
  */
-export function functionEnvironment<S extends z.ZodObject>(schema: S, env: z.input<S>): Record<string, string> {
+export function functionEnvironment<S extends z.ZodObject>(
+  schema: S,
+  env: z.input<S>,
+): Record<string, string> {
   const result = schema.safeParse(env);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -210,8 +213,8 @@ export class SnapshotPipeline extends Construct {
     // Multipart uploads to an SSE-KMS bucket need kms:Decrypt besides kms:GenerateDataKey.
     key.grantEncryptDecrypt(this.scanSegment);
 
+    // Read part reports and chunks, write the manifest, delete stale chunks; includes the key.
     bucket.grantReadWrite(this.finalizeSnapshot);
-    key.grantEncryptDecrypt(this.finalizeSnapshot);
     catalog.grantReadWriteData(this.finalizeSnapshot);
 
     catalog.grantReadWriteData(this.failSnapshot);
@@ -235,7 +238,9 @@ export class SnapshotPipeline extends Construct {
     this.prepareSnapshot.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: arns }),
     );
-    this.scanSegment.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: arns }));
+    this.scanSegment.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: arns }),
+    );
     this.finalizeSnapshot.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:DescribeTable', 'dynamodb:DescribeTimeToLive'],
@@ -273,11 +278,14 @@ export class SnapshotPipeline extends Construct {
         target: 'node22',
         minify: true,
         sourceMap: true,
+        // Line mapping only: keeps the sources out of the deployment package.
+        sourcesContent: false,
         mainFields: ['module', 'main'],
         // Bundle the SDK: pin the version we test with instead of the runtime's.
         bundleAwsSDK: true,
         // CommonJS dependencies inside an ESM bundle still call require().
-        banner: "import { createRequire as __rewindCreateRequire } from 'node:module'; const require = __rewindCreateRequire(import.meta.url);",
+        banner:
+          "import { createRequire as __rewindCreateRequire } from 'node:module'; const require = __rewindCreateRequire(import.meta.url);",
         forceDockerBundling: false,
       },
     });

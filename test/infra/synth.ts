@@ -1,0 +1,101 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, type Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { parseConfig, type RewindConfig } from '../../cdk/config';
+import { RewindStack } from '../../cdk/rewind-stack';
+
+/** The configuration most infra tests synthesize: two clusters, one scheduled. */
+export const testConfig: RewindConfig = parseConfig(
+  {
+    stackName: 'RewindTest',
+    clusters: [
+      {
+        name: 'shop',
+        tables: ['orders', 'customers'],
+        schedule: { cron: '15 3 * * *', timeZone: 'Europe/Paris' },
+        retentionDays: 14,
+      },
+      { name: 'ledger', tables: ['arn:aws:dynamodb:eu-west-1:111122223333:table/entries'] },
+    ],
+  },
+  'test config',
+);
+
+export interface Synthesized {
+  app: App;
+  stack: RewindStack;
+  template: Template;
+  assembly: CloudAssembly;
+}
+
+/**
+ * Synthesize a RewindStack once. Without `bundle`, NodejsFunction bundling is skipped through
+ * the `aws:cdk:bundling-stacks` context (what `cdk synth --exclusively` uses): template
+ * assertions do not need the bundles, and skipping esbuild keeps the tests fast.
+ */
+export function synth(config: RewindConfig = testConfig, options: { bundle?: boolean } = {}): Synthesized {
+  const app = new App({
+    outdir: mkdtempSync(join(tmpdir(), 'rewind-cdk-')),
+    context: options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] },
+  });
+  const stack = new RewindStack(app, config.stackName, { clusters: config.clusters, bucket: config.bucket });
+  const assembly = app.synth();
+  return { app, stack, template: Template.fromStack(stack), assembly };
+}
+
+/** The logical id of a construct's CloudFormation resource. */
+export function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
+  const child = construct.node.defaultChild;
+  if (!child) throw new Error('construct has no default child');
+  return stack.getLogicalId(child as Parameters<Stack['getLogicalId']>[0]);
+}
+
+/**
+ * A CloudFormation value as text: `Ref`s become `${Name}`, `Fn::GetAtt` becomes `${Id.Attr}`,
+ * `Fn::Join` is joined. Makes ARNs and JSON strings built from tokens comparable.
+ */
+export function flatten(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    if (typeof record.Ref === 'string') return `\${${record.Ref}}`;
+    const getAtt = record['Fn::GetAtt'];
+    if (Array.isArray(getAtt)) return `\${${getAtt.join('.')}}`;
+    const join = record['Fn::Join'];
+    if (Array.isArray(join)) {
+      const [separator, parts] = join as [string, unknown[]];
+      return parts.map(flatten).join(separator);
+    }
+  }
+  return JSON.stringify(value);
+}
+
+export interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+  Condition?: unknown;
+  Principal?: unknown;
+}
+
+export const asList = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/** Every statement of every AWS::IAM::Policy attached to the role with this logical id. */
+export function roleStatements(template: Template, roleLogicalId: string): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  const statements: Statement[] = [];
+  for (const policy of Object.values(policies)) {
+    const roles = asList(policy.Properties.Roles as unknown[]).map(flatten);
+    if (!roles.includes(`\${${roleLogicalId}}`)) continue;
+    statements.push(...(policy.Properties.PolicyDocument.Statement as Statement[]));
+  }
+  return statements;
+}
+
+/** The resources of a statement, flattened to text. */
+export const resourcesOf = (statement: Statement): string[] => asList(statement.Resource).map(flatten);
+export const actionsOf = (statement: Statement): string[] => asList(statement.Action);
