@@ -60,7 +60,12 @@ export interface ClientTuning {
 const DATA_PLANE_ATTEMPTS = 5;
 const CONTROL_PLANE_ATTEMPTS = 3;
 
-function base(cfg: Pick<LocalConfig, 'region' | 'credentials'>, url: string, attempts: number, t?: ClientTuning) {
+function base(
+  cfg: Pick<LocalConfig, 'region' | 'credentials'>,
+  url: string,
+  attempts: number,
+  t?: ClientTuning,
+) {
   return {
     region: cfg.region,
     credentials: { ...cfg.credentials },
@@ -97,9 +102,7 @@ export function kinesisClient(cfg: ClientSettings<'kinesis'>, tuning?: ClientTun
   // The Kinesis client defaults to HTTP/2, which kinesalite does not speak ("Protocol error").
   return new KinesisClient({
     ...settings,
-    requestHandler:
-      settings.requestHandler ??
-      new NodeHttpHandler(),
+    requestHandler: settings.requestHandler ?? new NodeHttpHandler(),
   });
 }
 

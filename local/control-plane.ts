@@ -84,9 +84,18 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -131,7 +140,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     try {
       if (body.trim()) payload = JSON.parse(body);
     } catch {
-      throw new LocalApiError(400, 'InvalidRequestContentException', 'Could not parse request body into json');
+      throw new LocalApiError(
+        400,
+        'InvalidRequestContentException',
+        'Could not parse request body into json',
+      );
     }
     const type = req.headers['x-amz-invocation-type'] ?? 'RequestResponse';
     if (type === 'DryRun') return send(res, 204, undefined);
@@ -150,30 +163,41 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
 
   function machineOf(arn: unknown): Machine {
     const machine = machines.get(String(arn));
-    if (!machine) throw new LocalApiError(400, 'StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    if (!machine)
+      throw new LocalApiError(400, 'StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
     return machine;
   }
 
   function executionOf(arn: unknown): Execution {
     const execution = executions.get(String(arn));
-    if (!execution) throw new LocalApiError(400, 'ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+    if (!execution)
+      throw new LocalApiError(400, 'ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
     return execution;
   }
 
   function startExecution(request: Record<string, unknown>) {
     const machine = machineOf(request.stateMachineArn);
     const name = String(request.name ?? randomUUID());
-    if (name.length < 1 || name.length > 80) throw new LocalApiError(400, 'InvalidName', `Invalid Name: '${name}'`);
+    if (name.length < 1 || name.length > 80)
+      throw new LocalApiError(400, 'InvalidName', `Invalid Name: '${name}'`);
     const inputText = typeof request.input === 'string' ? request.input : '{}';
     if (Buffer.byteLength(inputText) > PAYLOAD_LIMIT_BYTES)
-      throw new LocalApiError(400, 'InvalidExecutionInput', `input is larger than ${PAYLOAD_LIMIT_BYTES} bytes`);
+      throw new LocalApiError(
+        400,
+        'InvalidExecutionInput',
+        `input is larger than ${PAYLOAD_LIMIT_BYTES} bytes`,
+      );
     let input: unknown;
     try {
       input = JSON.parse(inputText);
     } catch {
-      throw new LocalApiError(400, 'InvalidExecutionInput', 'Invalid State Machine Execution Input: not JSON');
+      throw new LocalApiError(
+        400,
+        'InvalidExecutionInput',
+        'Invalid State Machine Execution Input: not JSON',
+      );
     }
-    const executionArn = machine.arn.replace(':stateMachine:', ':execution:') + `:${name}`;
+    const executionArn = `arn:aws:states:${region}:${account}:execution:${machine.name}:${name}`;
     const existing = executions.get(executionArn);
     if (existing) {
       // Step Functions: same name and input while running is idempotent; anything else conflicts.
@@ -263,7 +287,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   async function stepFunctions(req: IncomingMessage, res: ServerResponse, target: string): Promise<void> {
     const op = operations[target.replace(/^AWSStepFunctions\./, '')];
     const body = await readBody(req);
-    if (!op) throw new LocalApiError(400, 'UnknownOperationException', `operation ${target} is not supported locally`);
+    if (!op)
+      throw new LocalApiError(
+        400,
+        'UnknownOperationException',
+        `operation ${target} is not supported locally`,
+      );
     let request: Record<string, unknown>;
     try {
       request = body.trim() ? (JSON.parse(body) as Record<string, unknown>) : {};
@@ -282,10 +311,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         ? invoke(req, res, invokeMatch[1])
         : req.method === 'POST' && typeof target === 'string'
           ? stepFunctions(req, res, target)
-          : Promise.reject(new LocalApiError(404, 'UnknownOperationException', `no route for ${req.method} ${path}`));
+          : Promise.reject(
+              new LocalApiError(404, 'UnknownOperationException', `no route for ${req.method} ${path}`),
+            );
     handled.catch((err: unknown) => {
       if (res.headersSent) return res.destroy();
-      const api = err instanceof LocalApiError ? err : new LocalApiError(500, 'ServiceException', String(err));
+      const api =
+        err instanceof LocalApiError ? err : new LocalApiError(500, 'ServiceException', String(err));
       // Lambda reads the code from x-amzn-ErrorType, Step Functions (awsJson1_0) from __type.
       send(
         res,

@@ -36,7 +36,10 @@ export class EmulatorStartError extends RewindError {
     readonly outputTail: string,
     options?: ErrorOptions,
   ) {
-    super(`${emulator} emulator did not start: ${reason}\n--- output tail ---\n${outputTail || '(none)'}`, options);
+    super(
+      `${emulator} emulator did not start: ${reason}\n--- output tail ---\n${outputTail || '(none)'}`,
+      options,
+    );
   }
 }
 
@@ -168,11 +171,7 @@ function startS3(port: number, directory: string): Child {
   return launch('s3', process.execPath, ['--openssl-legacy-provider', '-e', nodeScript(body)]);
 }
 
-async function waitUntilReady(
-  child: Child,
-  probe: () => Promise<unknown>,
-  timeoutMs: number,
-): Promise<void> {
+async function waitUntilReady(child: Child, probe: () => Promise<unknown>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

@@ -88,7 +88,11 @@ export function lookupFunction(
 }
 
 /** The document real Lambda returns when a handler throws. */
-export function lambdaErrorDocument(err: unknown): { errorType: string; errorMessage: string; trace: string[] } {
+export function lambdaErrorDocument(err: unknown): {
+  errorType: string;
+  errorMessage: string;
+  trace: string[];
+} {
   const error = err instanceof Error ? err : new Error(String(err));
   return {
     errorType: error.name || 'Error',
@@ -126,7 +130,11 @@ export function collectTaskStates(definition: Json, found = new Map<string, stri
 }
 
 /** Names of all states that carry a Retry or are Wait states, at any depth. */
-function collectStates(definition: Json, pick: (state: Json) => boolean, found = new Set<string>()): Set<string> {
+function collectStates(
+  definition: Json,
+  pick: (state: Json) => boolean,
+  found = new Set<string>(),
+): Set<string> {
   const states = (definition.States ?? {}) as Record<string, Json>;
   for (const [name, state] of Object.entries(states)) {
     if (pick(state)) found.add(name);
@@ -148,7 +156,9 @@ function defaultTaskTimeouts(definition: Json, seconds: number): void {
 }
 
 /** Read an ASL file and apply CDK-style `${Name}` substitutions; every placeholder needs a value. */
-export async function loadDefinition(machine: LocalStateMachine): Promise<{ text: string; definition: Json }> {
+export async function loadDefinition(
+  machine: LocalStateMachine,
+): Promise<{ text: string; definition: Json }> {
   let raw: string;
   try {
     raw = await readFile(machine.aslPath, 'utf8');
@@ -169,7 +179,9 @@ export async function loadDefinition(machine: LocalStateMachine): Promise<{ text
   try {
     return { text, definition: JSON.parse(text) as Json };
   } catch (err) {
-    throw new StateMachineDefinitionError(machine.aslPath, `not JSON: ${(err as Error).message}`, { cause: err });
+    throw new StateMachineDefinitionError(machine.aslPath, `not JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -216,7 +228,9 @@ export class LocalStateMachineRunner {
     const retryStates = collectStates(definition, (s) => Array.isArray(s.Retry));
     const waitStates = collectStates(definition, (s) => s.Type === 'Wait');
     this.overrides = {
-      taskResourceLocalHandlers: handlers as NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers'],
+      taskResourceLocalHandlers: handlers as NonNullable<
+        RunOptions['overrides']
+      >['taskResourceLocalHandlers'],
       retryIntervalOverrides: Object.fromEntries([...retryStates].map((n) => [n, retry])),
       ...(options.waitMs === undefined
         ? {}
@@ -229,12 +243,18 @@ export class LocalStateMachineRunner {
     const direct = !optimized && (resource.includes(':function:') || !resource.startsWith('arn:'));
     return async (input: unknown): Promise<unknown> => {
       if (!optimized && !direct)
-        throw new TaskFailure('States.Runtime', `Task "${stateName}": resource ${resource} is not supported locally`);
+        throw new TaskFailure(
+          'States.Runtime',
+          `Task "${stateName}": resource ${resource} is not supported locally`,
+        );
       const request = (input ?? {}) as { FunctionName?: unknown; Payload?: unknown };
       const target = optimized ? String(request.FunctionName ?? '') : resource;
       const fn = lookupFunction(registry, target);
       if (!fn)
-        throw new TaskFailure('Lambda.ResourceNotFoundException', `Function not found: ${target} (state "${stateName}")`);
+        throw new TaskFailure(
+          'Lambda.ResourceNotFoundException',
+          `Function not found: ${target} (state "${stateName}")`,
+        );
       let result: unknown;
       try {
         result = await invokeLocal(fn, optimized ? request.Payload : input);
@@ -248,7 +268,10 @@ export class LocalStateMachineRunner {
   }
 
   /** Start an execution; `context` becomes `$$` (Execution.Id, StateMachine.Id, …). */
-  run(input: unknown, context: Record<string, unknown>): { outcome: Promise<ExecutionOutcome>; abort: () => void } {
+  run(
+    input: unknown,
+    context: Record<string, unknown>,
+  ): { outcome: Promise<ExecutionOutcome>; abort: () => void } {
     const execution = this.machine.run(input as never, {
       overrides: this.overrides,
       context: context as RunOptions['context'],
