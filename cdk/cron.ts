@@ -10,7 +10,8 @@ import { InvalidInputError } from '../functions/core/errors';
  *   a 5-field cron that restricts both (crontab ORs them) cannot be expressed and is refused;
  * - crontab numbers days of week 0-7 (0 and 7 = Sunday), EventBridge 1-7 (1 = Sunday): numbers
  *   are rewritten as names (SUN..SAT), which mean the same in both;
- * - `*\/n` steps become `0/n` (minutes, hours) or `1/n` (day of month, month).
+ * - `*\/n` steps become `0/n` (minutes, hours) or `1/n` (day of month, month), the form the
+ *   EventBridge documentation uses (in both input forms).
  */
 const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;
 
@@ -65,10 +66,10 @@ export function toEventBridgeCron(input: string): string {
   const body = (wrapped?.[1] ?? expression).trim();
   const fields = body.split(/\s+/);
   if (fields.length === 6) {
-    const [, , dom, , dow] = fields;
+    const [minute = '', hour = '', dom = '', month = '', dow = '', year = ''] = fields;
     if ((dom === '?') === (dow === '?'))
       fail(expression, 'an EventBridge cron with exactly one of day-of-month / day-of-week set to "?"');
-    return `cron(${fields.join(' ')})`;
+    return `cron(${[stepFrom(minute, '0'), stepFrom(hour, '0'), stepFrom(dom, '1'), stepFrom(month, '1'), dow, year].join(' ')})`;
   }
   if (wrapped)
     fail(expression, 'cron(...) with 6 fields (minutes hours day-of-month month day-of-week year)');

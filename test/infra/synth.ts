@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type Stack } from 'aws-cdk-lib';
@@ -29,6 +29,8 @@ export interface Synthesized {
   stack: RewindStack;
   template: Template;
   assembly: CloudAssembly;
+  /** Remove the assembly directory (call from afterAll). */
+  cleanup: () => void;
 }
 
 /**
@@ -37,13 +39,15 @@ export interface Synthesized {
  * assertions do not need the bundles, and skipping esbuild keeps the tests fast.
  */
 export function synth(config: RewindConfig = testConfig, options: { bundle?: boolean } = {}): Synthesized {
+  const outdir = mkdtempSync(join(tmpdir(), 'rewind-cdk-'));
   const app = new App({
-    outdir: mkdtempSync(join(tmpdir(), 'rewind-cdk-')),
+    outdir,
     context: options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] },
   });
   const stack = new RewindStack(app, config.stackName, { clusters: config.clusters, bucket: config.bucket });
   const assembly = app.synth();
-  return { app, stack, template: Template.fromStack(stack), assembly };
+  const cleanup = () => rmSync(outdir, { recursive: true, force: true });
+  return { app, stack, template: Template.fromStack(stack), assembly, cleanup };
 }
 
 /** The logical id of a construct's CloudFormation resource. */
