@@ -206,6 +206,11 @@ export class SnapshotPipeline extends Construct {
       }),
     });
 
+    // EventBridge Scheduler invokes Lambda asynchronously: its retry policy covers delivery only;
+    // a failed run is retried by Lambda's own async retries, bounded here: a start more than an
+    // hour late is dropped (visible in the function's Errors metric) and the next run follows.
+    this.startBackup.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
+
     // Least privilege, per function. Source-table permissions come from grantProtectedTables.
     catalog.grantReadWriteData(this.prepareSnapshot);
 

@@ -357,6 +357,14 @@ describe('protected clusters', () => {
     });
   });
 
+  it('bounds the asynchronous retries of start-backup (Scheduler invokes Lambda asynchronously)', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: id(pipeline.startBackup) },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 3600,
+    });
+  });
+
   it('gives the schedule a dedicated role, assumable by EventBridge Scheduler, allowed only to invoke start-backup', () => {
     const roleId = id(shop?.scheduleRole ?? { node: {} });
     const role = template.toJSON().Resources[roleId];
