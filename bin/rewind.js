@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// `npx rewind …`: run the TypeScript CLI through tsx's loader (no build step).
+import { register } from 'tsx/esm/api';
+
+register();
+const { runAsProcess } = await import('../local/cli/main.ts');
+await runAsProcess();

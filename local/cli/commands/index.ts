@@ -1,0 +1,7 @@
+import type { CommandGroup } from '../context';
+import { backupCommands } from './backup';
+import { clusterCommands } from './cluster';
+import { localCommands } from './local';
+
+/** Every command group, in help order. A new group is one file in this folder and one line here. */
+export const commandGroups: CommandGroup[] = [localCommands, clusterCommands, backupCommands];

@@ -1,0 +1,90 @@
+import { CommanderError } from 'commander';
+import {
+  BackupAlreadyRunningError,
+  BackupNotFoundError,
+  ClusterNotFoundError,
+  InvalidInputError,
+  RewindError,
+  TableNotFoundError,
+} from '../../functions/core/errors';
+import { BackupStillRunningError } from '../../functions/delete-backup/run';
+import { InvalidLocalConfigError, LocalCloudNotRunningError } from '../clients';
+
+/** Exit codes (CLI.md): success, the operation ran and failed, bad usage or bad input. */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+/** The command line asks for something this target or command cannot do. */
+export class UsageError extends RewindError {
+  constructor(
+    message: string,
+    /** The flag at fault, e.g. `--local`. */
+    readonly flag?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The operation ran and ended in failure (e.g. a backup that ended FAILED). */
+export class OperationFailedError extends RewindError {}
+
+/** A Lambda invocation returned a function error (`{errorType, errorMessage}`). */
+export class RemoteFunctionError extends RewindError {
+  constructor(
+    readonly functionName: string,
+    readonly errorType: string,
+    readonly errorMessage: string,
+  ) {
+    super(errorMessage || `${functionName} failed with ${errorType}`);
+  }
+}
+
+/** Error types a function raises for input the caller can fix: these exit 2, others exit 1. */
+const BAD_INPUT_TYPES = new Set([
+  'InvalidInputError',
+  'ClusterNotFoundError',
+  'BackupNotFoundError',
+  'TableNotFoundError',
+  'BackupAlreadyRunningError',
+  'BackupStillRunningError',
+]);
+
+const BAD_INPUT_CLASSES = [
+  UsageError,
+  InvalidInputError,
+  ClusterNotFoundError,
+  BackupNotFoundError,
+  TableNotFoundError,
+  BackupAlreadyRunningError,
+  BackupStillRunningError,
+  LocalCloudNotRunningError,
+  InvalidLocalConfigError,
+];
+
+/** Map anything a command threw to the process exit code. */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT_OK;
+    if (error.code === 'commander.help') return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    return EXIT_USAGE;
+  }
+  if (error instanceof RemoteFunctionError)
+    return BAD_INPUT_TYPES.has(error.errorType) ? EXIT_USAGE : EXIT_FAILED;
+  if (BAD_INPUT_CLASSES.some((type) => error instanceof type)) return EXIT_USAGE;
+  return EXIT_FAILED;
+}
+
+/** The `--json` error document: `{error: {type, message, field?, exitCode}}`. */
+export function errorDocument(error: unknown, exitCode: number) {
+  const type =
+    error instanceof RemoteFunctionError ? error.errorType : error instanceof Error ? error.name : 'Error';
+  const field =
+    error instanceof InvalidInputError ? error.field : error instanceof UsageError ? error.flag : undefined;
+  return { error: { type, message: errorMessage(error), ...(field ? { field } : {}), exitCode } };
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof CommanderError) return error.message.replace(/^error: /, '');
+  return error instanceof Error ? error.message : String(error);
+}
