@@ -76,6 +76,8 @@ function base(
           requestHandler: new NodeHttpHandler({
             connectionTimeout: t.requestTimeoutMs,
             requestTimeout: t.requestTimeoutMs,
+            // Without this, smithy only logs a warning and keeps waiting.
+            throwOnRequestTimeout: true,
           }),
         }
       : {}),

@@ -31,7 +31,7 @@ export interface LocalCloudOptions {
   functions?: (cfg: LocalConfig) => LocalFunctionRegistry;
   stateMachines?: LocalStateMachine[];
   runner?: RunnerOptions;
-  /** Record this process in local.json (set by the detached `rewind local start`). */
+  /** Process recorded in local.json, which `rewind local stop` signals (default: this one). */
   pid?: number;
 }
 
@@ -114,7 +114,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
       bucket: LOCAL_BUCKET,
       catalogTable: LOCAL_CATALOG_TABLE,
       dir,
-      ...(opts.pid ? { pid: opts.pid } : {}),
+      pid: opts.pid ?? process.pid,
     };
     await createResources(config);
     const registry: LocalFunctionRegistry = {};

@@ -232,7 +232,8 @@ export async function startEmulators(opts: StartEmulatorsOptions): Promise<Runni
     children.push(startDynamo(dynamoPort), startKinesis(kinesisPort), startS3(s3Port, s3Dir));
     const [dynamo, kinesis, s3] = children as [Child, Child, Child];
     const cfg = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoints };
-    const probe = { maxAttempts: 1, requestTimeoutMs: 2_000 };
+    // A cold JVM on a busy machine can take seconds over its first request.
+    const probe = { maxAttempts: 1, requestTimeoutMs: 5_000 };
     const ddb = dynamoClient(cfg, probe);
     const kin = kinesisClient(cfg, probe);
     const s3c = s3Client(cfg, probe);

@@ -32,8 +32,9 @@ import {
   readLocalConfig,
   s3Client,
   sfnClient,
+  writeLocalConfig,
 } from '../../local/clients';
-import { startLocalCloud } from '../../local/cloud';
+import { LocalCloudAlreadyRunningError, startLocalCloud } from '../../local/cloud';
 import { type ControlPlane, startControlPlane } from '../../local/control-plane';
 
 const cfg = inject('localConfig');
@@ -368,6 +369,20 @@ describe('local cloud lifecycle', () => {
     });
     expect(alive).toEqual([]);
     await expect(readLocalConfig(dir)).rejects.toBeInstanceOf(LocalCloudNotRunningError);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses to start over a local cloud that another live process runs', async () => {
+    // Prepare: local.json owned by our parent process, which is alive
+    const dir = await mkdtemp(join(tmpdir(), 'rewind-busy-'));
+    await writeLocalConfig({ ...cfg, dir, pid: process.ppid });
+
+    // Act
+    const error = await startLocalCloud({ dir }).catch((err: unknown) => err);
+
+    // Assess
+    expect(error).toBeInstanceOf(LocalCloudAlreadyRunningError);
+    expect(String(error)).toContain(`pid ${process.ppid}`);
     await rm(dir, { recursive: true, force: true });
   });
 });
