@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../cdk/config';
 import { assertTimeZone, toEventBridgeCron } from '../../cdk/cron';
 
@@ -82,6 +82,10 @@ describe('parseConfig', () => {
 
 describe('loadConfig', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rewind-config-'));
+  const empty = mkdtempSync(join(tmpdir(), 'rewind-config-'));
+  afterAll(() => {
+    for (const path of [dir, empty]) rmSync(path, { recursive: true, force: true });
+  });
   const write = (name: string, value: unknown) => {
     writeFileSync(join(dir, name), JSON.stringify(value));
     return name;
@@ -100,7 +104,6 @@ describe('loadConfig', () => {
   });
 
   it('then rewind.config.json, then no clusters', () => {
-    const empty = mkdtempSync(join(tmpdir(), 'rewind-config-'));
     expect(loadConfig({ cwd: empty }).clusters).toEqual([]);
     writeFileSync(
       join(empty, 'rewind.config.json'),
