@@ -57,16 +57,20 @@ describe('snapshot backup on the emulators', () => {
   it('resumes a segment cut off by its time limit from LastEvaluatedKey, losing and duplicating nothing', async () => {
     // Prepare: a 1 s "Lambda timeout" with 950 ms reserve leaves ~50 ms per invocation, and
     // small pages and chunks, so every segment needs several invocations and several chunks.
+    const small = await demoCluster(cfg, [
+      { kind: 'orders', items: 3_000 },
+      { kind: 'blobs', items: 2_000 },
+    ]);
     const plane = await privateControlPlane(cfg, {
       segmentTimeLimitMs: 1_000,
       timeReserveMs: 950,
-      pageLimit: 200,
-      chunkMaxRawBytes: 256 * 1024,
+      pageLimit: 100,
+      chunkMaxRawBytes: 128 * 1024,
       minSegments: 2,
     });
     try {
       // Act
-      const backup = await startAndWait(plane.lambda, catalog, cluster);
+      const backup = await startAndWait(plane.lambda, catalog, small.cluster);
       // Assess
       expect(backup.status).toBe('COMPLETED');
       const manifest = await readManifest(store, backup.manifestKey ?? '');
@@ -88,6 +92,7 @@ describe('snapshot backup on the emulators', () => {
 
   it('marks the backup FAILED, never COMPLETED, when a segment fails; no manifest is written', async () => {
     // Prepare: segment 1 of every table crashes, as a Lambda would.
+    const doomed = await demoCluster(cfg, [{ kind: 'orders', items: 500 }]);
     const plane = await privateControlPlane(cfg, { minSegments: 2 }, (registry) => ({
       ...registry,
       'scan-segment': async (event) => {
@@ -97,14 +102,14 @@ describe('snapshot backup on the emulators', () => {
     }));
     try {
       // Act
-      const backup = await startAndWait(plane.lambda, catalog, cluster);
+      const backup = await startAndWait(plane.lambda, catalog, doomed.cluster);
       // Assess
       expect(backup.status).toBe('FAILED');
       expect(backup.failure?.cause).toContain('disk on fire');
       expect(await store.exists(`${backup.snapshotPrefix}manifest.json`)).toBe(false);
       await new Promise((resolve) => setTimeout(resolve, 300));
-      expect((await catalog.getBackup(cluster, backup.backupId))?.status).toBe('FAILED');
-      expect((await catalog.getCluster(cluster))?.runningBackupId).toBeUndefined();
+      expect((await catalog.getBackup(doomed.cluster, backup.backupId))?.status).toBe('FAILED');
+      expect((await catalog.getCluster(doomed.cluster))?.runningBackupId).toBeUndefined();
     } finally {
       await plane.stop();
     }
