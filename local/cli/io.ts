@@ -55,3 +55,16 @@ export class Output {
     this.io.stderr.write(`${line}\n`);
   }
 }
+
+/** An in-memory CliIo (tests, embedding): what the CLI wrote, as text. */
+export function memoryIo(options: Omit<CliIo, 'stdout' | 'stderr'> & { tty?: boolean } = {}) {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: { write: (chunk: string) => (stdout += chunk) },
+    stderr: { write: (chunk: string) => (stderr += chunk), isTTY: options.tty ?? false },
+    env: options.env ?? {},
+    cwd: options.cwd ?? process.cwd(),
+  };
+  return { io, stdout: () => stdout, stderr: () => stderr };
+}
