@@ -84,3 +84,44 @@ export class IncompleteSnapshotError extends RewindError {
     );
   }
 }
+
+/** A restore point after the log backup's checkpoint: the log is not known complete there. */
+export class RestorePointAfterCheckpointError extends RewindError {
+  constructor(
+    readonly restorePoint: string,
+    readonly checkpoint: string,
+    readonly earliest: string | undefined,
+  ) {
+    super(
+      `restore point ${restorePoint} is after the log checkpoint ${checkpoint}; ` +
+        `the restorable window is ${earliest ?? '(none)'} .. ${checkpoint}`,
+    );
+  }
+}
+
+/** A restore point before the earliest instant any completed snapshot can restore. */
+export class RestorePointTooEarlyError extends RewindError {
+  constructor(
+    readonly restorePoint: string,
+    readonly earliest: string | undefined,
+    readonly checkpoint: string | undefined,
+  ) {
+    super(
+      earliest
+        ? `restore point ${restorePoint} is before the earliest restorable instant ${earliest}; the restorable window is ${earliest} .. ${checkpoint ?? '(no checkpoint yet)'}`
+        : `restore point ${restorePoint}: the cluster has no completed snapshot yet, nothing is restorable`,
+    );
+  }
+}
+
+/** Replaying the log up to the restore point would cross a recorded gap. */
+export class RestoreCrossesGapError extends RewindError {
+  constructor(
+    readonly restorePoint: string,
+    readonly gap: { gapId: string; fromTs: string; toTs: string; table?: string },
+  ) {
+    super(
+      `restore point ${restorePoint} needs log across gap ${gap.gapId} (${gap.fromTs} .. ${gap.toTs}${gap.table ? `, table ${gap.table}` : ''}); choose an instant before ${gap.fromTs} or after a snapshot taken after ${gap.toTs}`,
+    );
+  }
+}
