@@ -75,12 +75,20 @@ export function exitCodeFor(error: unknown): number {
   return EXIT_FAILED;
 }
 
-/** The `--json` error document: `{error: {type, message, field?, exitCode}}`. */
+/**
+ * The `--json` error document: `{error: {type, message, field?, exitCode}}`. Commander's
+ * usage errors report as UsageError, with the first flag their message names as `field`.
+ */
 export function errorDocument(error: unknown, exitCode: number) {
-  const type =
-    error instanceof RemoteFunctionError ? error.errorType : error instanceof Error ? error.name : 'Error';
-  const field =
-    error instanceof InvalidInputError ? error.field : error instanceof UsageError ? error.flag : undefined;
+  let type = error instanceof Error ? error.name : 'Error';
+  let field: string | undefined;
+  if (error instanceof RemoteFunctionError) type = error.errorType;
+  if (error instanceof InvalidInputError) field = error.field;
+  if (error instanceof UsageError) field = error.flag;
+  if (error instanceof CommanderError) {
+    type = 'UsageError';
+    field = /--[A-Za-z][\w-]*/.exec(error.message)?.[0];
+  }
   return { error: { type, message: errorMessage(error), ...(field ? { field } : {}), exitCode } };
 }
 

@@ -85,8 +85,8 @@ describe('rewind CLI parsing and exit codes', () => {
     // Assess
     expect(result.code).toBe(2);
     const doc = JSON.parse(result.stdout);
-    expect(doc.error.exitCode).toBe(2);
-    expect(doc.error.message).toContain('--retention-days');
+    expect(doc.error).toMatchObject({ type: 'UsageError', field: '--retention-days', exitCode: 2 });
+    expect(doc.error.message).toContain('positive whole number');
   });
 
   it('refuses cluster register on AWS, explaining that clusters come from the CDK config', async () => {
