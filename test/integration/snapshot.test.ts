@@ -78,7 +78,7 @@ describe('snapshot backup on the emulators', () => {
       for await (const _ of store.list(partReportPrefix(backup.snapshotPrefix ?? ''))) reports++;
       const segments = manifest.tables.reduce((sum, t) => sum + t.segments, 0);
       expect(reports).toBeGreaterThan(segments); // some segment was continued at least once
-      for (const table of tableNames) {
+      for (const table of small.tableNames) {
         const comparison = compareItemSets(
           await tableItems(dynamodb, table),
           await snapshotItems(store, manifest, table),
