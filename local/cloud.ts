@@ -23,6 +23,7 @@ import {
   startControlPlane,
 } from './control-plane';
 import { freePort, type RunningEmulators, startEmulators } from './emulators';
+import { startLocalEventSources } from './event-sources';
 
 export interface LocalCloudOptions {
   /** State folder: local.json and s3rver's data (wiped at start: every start is a fresh cloud). */
@@ -127,6 +128,8 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     });
     Object.assign(registry, opts.functions?.(config) ?? {});
     await writeLocalConfig(config);
+    // Change bridge + Kinesis event-source poller (issue 3): DynamoDB Streams → Kinesis → ship-log.
+    const eventSources = startLocalEventSources(config, registry);
     const plane = controlPlane;
     let stopping: Promise<void> | undefined;
     return {
@@ -136,6 +139,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
       stop: () => {
         stopping ??= (async () => {
           await removeLocalConfig(dir);
+          await eventSources.stop();
           await plane.stop();
           await emulators.stop();
         })();
