@@ -113,7 +113,8 @@ describe('retention policy', () => {
           const window = protectedWindow(input);
           fc.pre(window !== undefined);
           const { after } = apply(input);
-          for (const f of fractions) {
+          for (const f of [0, ...fractions]) {
+            // 0: the window start itself, the instant only the anchor snapshot can restore.
             const at = Math.floor((window?.from ?? 0) + f * ((window?.to ?? 0) - (window?.from ?? 0)));
             const plan = planRestore(plannerInput(after.backups, at, input.checkpoint));
             // Every log object the restore reads that existed before the sweep still exists.
