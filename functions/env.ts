@@ -96,3 +96,42 @@ export const startBackupFunction = {
   name: 'start-backup',
   entry: 'functions/start-backup/handler.ts',
 } as const;
+
+/**
+ * Log backup (DESIGN.md §3.4). PROPAGATION_MARGIN_MS bounds how long a change takes from
+ * DynamoDB to Kinesis (ApproximateCreationDateTime → ApproximateArrivalTimestamp) plus the
+ * clock skew between DynamoDB, Kinesis and Lambda hosts: the cluster checkpoint is the least
+ * shard checkpoint minus it, and a gap reaches back by it. ship-log warns when exceeded.
+ */
+const propagationMargin = { PROPAGATION_MARGIN_MS: positiveInt.default(1_000) };
+
+export const shipLogEnv = z.object({ ...storage, ...propagationMargin });
+
+export const recordGapEnv = z.object({
+  CATALOG_TABLE_NAME: storage.CATALOG_TABLE_NAME,
+  ...propagationMargin,
+});
+
+export const advanceCheckpointEnv = z.object({
+  CATALOG_TABLE_NAME: storage.CATALOG_TABLE_NAME,
+  ...propagationMargin,
+  /** GetRecords calls in flight per cluster. */
+  SHARD_CONCURRENCY: positiveInt.default(8),
+});
+
+export type ShipLogEnv = z.infer<typeof shipLogEnv>;
+export type RecordGapEnv = z.infer<typeof recordGapEnv>;
+export type AdvanceCheckpointEnv = z.infer<typeof advanceCheckpointEnv>;
+
+/**
+ * The log-backup functions: name (local and in the stack) and handler entry.
+ * - ship-log: Kinesis event source on the cluster's stream (ReportBatchItemFailures,
+ *   ParallelizationFactor 1, on-failure destination → the queue record-gap reads).
+ * - record-gap: that queue (or, locally, the poller with the on-failure record itself).
+ * - advance-checkpoint: EventBridge schedule, every minute.
+ */
+export const logFunctions = {
+  shipLog: { name: 'ship-log', entry: 'functions/ship-log/handler.ts' },
+  recordGap: { name: 'record-gap', entry: 'functions/record-gap/handler.ts' },
+  advanceCheckpoint: { name: 'advance-checkpoint', entry: 'functions/advance-checkpoint/handler.ts' },
+} as const;

@@ -2,15 +2,20 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { nowMicros } from '../functions/adapters/clock';
 import { DynamoCatalog } from '../functions/adapters/dynamo-catalog';
+import { DynamoLogCatalog } from '../functions/adapters/dynamo-log-catalog';
 import { S3ObjectStore } from '../functions/adapters/s3-object-store';
-import { snapshotFunctions, startBackupFunction } from '../functions/env';
+import { run as advanceCheckpoint } from '../functions/advance-checkpoint/run';
+import { logFunctions, snapshotFunctions, startBackupFunction } from '../functions/env';
 import { run as failSnapshot } from '../functions/fail-snapshot/run';
 import { run as finalizeSnapshot } from '../functions/finalize-snapshot/run';
 import { run as prepareSnapshot } from '../functions/prepare-snapshot/run';
+import { run as recordGap } from '../functions/record-gap/run';
 import { run as scanSegment } from '../functions/scan-segment/run';
+import { run as shipLog } from '../functions/ship-log/run';
 import { run as startBackup } from '../functions/start-backup/run';
 import {
   dynamoClient,
+  kinesisClient,
   LOCAL_ACCOUNT_ID,
   LOCAL_REGION,
   type LocalConfig,
@@ -36,6 +41,8 @@ export interface LocalFunctionSettings {
   targetBytesPerSegment: number;
   maxConcurrency: number;
   skewMarginMs: number;
+  /** Log backup's propagation margin (functions/env.ts PROPAGATION_MARGIN_MS). */
+  propagationMarginMs: number;
 }
 
 export const defaultLocalSettings = (): LocalFunctionSettings => ({
@@ -47,6 +54,7 @@ export const defaultLocalSettings = (): LocalFunctionSettings => ({
   targetBytesPerSegment: 64 * 1024 * 1024,
   maxConcurrency: 2 * availableParallelism(),
   skewMarginMs: 1_000,
+  propagationMarginMs: 1_000,
 });
 
 export const SNAPSHOT_STATE_MACHINE = 'rewind-snapshot';
@@ -62,6 +70,8 @@ export function createLocalFunctions(
   const catalog = new DynamoCatalog(dynamodb, cfg.catalogTable);
   const store = new S3ObjectStore(s3Client(cfg), cfg.bucket);
   const sfn = sfnClient(cfg);
+  const logCatalog = new DynamoLogCatalog(dynamodb, cfg.catalogTable);
+  const kinesis = kinesisClient(cfg);
 
   return {
     [snapshotFunctions.prepareSnapshot.name]: (event) =>
@@ -104,6 +114,25 @@ export function createLocalFunctions(
         sfn,
         stateMachineArn: localStateMachineArn(SNAPSHOT_STATE_MACHINE),
         now: nowMicros,
+      }),
+    // Lambda's Kinesis event in, `{ batchItemFailures }` out (what the event source reads).
+    [logFunctions.shipLog.name]: async (event) => {
+      const { batchItemFailures } = await shipLog(event, { store, logCatalog, now: nowMicros });
+      return { batchItemFailures };
+    },
+    [logFunctions.recordGap.name]: (event) =>
+      recordGap(event, {
+        logCatalog,
+        now: nowMicros,
+        config: { marginMicros: settings.propagationMarginMs * 1000 },
+      }),
+    [logFunctions.advanceCheckpoint.name]: (event) =>
+      advanceCheckpoint(event, {
+        catalog,
+        logCatalog,
+        kinesis,
+        now: nowMicros,
+        config: { marginMicros: settings.propagationMarginMs * 1000, shardConcurrency: 8 },
       }),
   };
 }

@@ -1,0 +1,95 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { LogCatalog } from '../adapters/log-catalog';
+import { sequenceWithin } from '../core/checkpoint';
+import { InvalidInputError } from '../core/errors';
+import { parseEvent } from '../core/events';
+import { clusterOfStream } from '../core/log-format';
+import { type GapRecord, gapId, LOG_SCHEMA_VERSION } from '../core/log-model';
+import type { Micros } from '../core/time';
+import type { BatchResponse } from '../ship-log/schema';
+import { type KinesisFailureRecord, kinesisFailureRecord, sqsEvent } from './schema';
+
+export interface RecordGapDeps {
+  logCatalog: LogCatalog;
+  now: () => Micros;
+  config: {
+    /** Bound on ApproximateArrivalTimestamp − ApproximateCreationDateTime (core/checkpoint.ts). */
+    marginMicros: Micros;
+  };
+}
+
+export interface RecordGapResult extends BatchResponse {
+  gaps: { gap: GapRecord; recorded: boolean; holdsReleased: number }[];
+}
+
+/**
+ * The change-time range a discarded batch may have held. Its records arrived within
+ * [first, last] arrival (millisecond precision, so up to last + 999 µs); a change happens
+ * before its record arrives and, by the propagation margin, at most `margin` earlier.
+ * The records themselves are unknown (they may not even decode), so the gap has no table:
+ * it stands for every table of the cluster.
+ */
+export function gapFromFailure(record: KinesisFailureRecord, marginMicros: Micros, now: Micros): GapRecord {
+  const info = record.KinesisBatchInfo;
+  const cluster = clusterOfStream(info.streamArn);
+  if (!cluster) {
+    throw new InvalidInputError(
+      'KinesisBatchInfo.streamArn',
+      `the ARN of a rewind-log-<cluster> stream, got "${info.streamArn}"`,
+    );
+  }
+  const functionError = record.responseContext?.functionError;
+  return {
+    schemaVersion: LOG_SCHEMA_VERSION,
+    gapId: gapId(info.shardId, info.startSequenceNumber, info.endSequenceNumber),
+    cluster,
+    shardId: info.shardId,
+    startSequenceNumber: info.startSequenceNumber,
+    endSequenceNumber: info.endSequenceNumber,
+    fromTs: Date.parse(info.approximateArrivalOfFirstRecord) * 1000 - marginMicros,
+    toTs: Date.parse(info.approximateArrivalOfLastRecord) * 1000 + 999,
+    records: info.batchSize,
+    reason: `${record.requestContext.condition}${functionError ? ` (function error: ${functionError})` : ''}`,
+    recordedAt: now,
+  };
+}
+
+/**
+ * record-gap (DESIGN.md §3.5): Lambda discarded a Kinesis batch of ship-log; record a gap so
+ * restore refuses every instant whose replay would cross it, then release the holds on the
+ * batch's records (the gap now stands for them, so the checkpoint may move past).
+ *
+ * Input: the on-failure record itself (local poller, console), or an SQS event whose messages
+ * carry it (the AWS on-failure destination is a queue; ReportBatchItemFailures on that
+ * mapping). Recording the same batch twice is one gap.
+ */
+export async function run(event: unknown, deps: RecordGapDeps): Promise<RecordGapResult> {
+  const gaps: RecordGapResult['gaps'] = [];
+  const recordOne = async (payload: unknown) => {
+    const record = parseEvent(kinesisFailureRecord, payload, 'on-failure record');
+    gaps.push(await recordGap(record, deps));
+  };
+  if (sqsEvent.safeParse(event).success) {
+    const response = (await processPartialResponse(
+      event as { Records: { body: string }[] },
+      (message: { body: string }) => recordOne(JSON.parse(message.body)),
+      new BatchProcessor(EventType.SQS),
+      { processInParallel: false, throwOnFullBatchFailure: false },
+    )) as BatchResponse;
+    return { gaps, batchItemFailures: response.batchItemFailures };
+  }
+  await recordOne(event);
+  return { gaps, batchItemFailures: [] };
+}
+
+async function recordGap(record: KinesisFailureRecord, deps: RecordGapDeps) {
+  const gap = gapFromFailure(record, deps.config.marginMicros, deps.now());
+  const recorded = await deps.logCatalog.recordGap(gap);
+  const holds = (await deps.logCatalog.listHolds(gap.cluster)).filter(
+    (h) =>
+      h.shardId === gap.shardId &&
+      sequenceWithin(h.sequenceNumber, gap.startSequenceNumber, gap.endSequenceNumber),
+  );
+  for (const h of holds) await deps.logCatalog.removeHold(gap.cluster, h.shardId, h.sequenceNumber);
+  return { gap, recorded, holdsReleased: holds.length };
+}
