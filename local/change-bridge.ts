@@ -121,6 +121,7 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
 
   const lastLogged = new Map<string, { message: string; at: number }>();
   function report(where: string, err: unknown) {
+    if (stopped()) return; // errors of work cut short by stop() are expected
     stats.errors++;
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     const previous = lastLogged.get(where);

@@ -95,12 +95,15 @@ export function startKinesisPoller(opts: KinesisPollerOptions): KinesisPoller {
     void work.finally(() => running.delete(work));
     return work;
   };
-  const lastLogged = new Map<string, string>();
+  const lastLogged = new Map<string, { message: string; at: number }>();
+  /** Log an error to stderr, the same one at most every 30 s per place. */
   function report(where: string, err: unknown) {
+    if (stopped()) return; // errors of work cut short by stop() are expected
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    if (lastLogged.get(where) === message) return;
-    lastLogged.set(where, message);
-    log(`${where}: ${message} (retrying)`);
+    const previous = lastLogged.get(where);
+    if (previous?.message === message && Date.now() - previous.at < 30_000) return;
+    lastLogged.set(where, { message, at: Date.now() });
+    log(`${where}: ${message}`);
   }
 
   class ShardReader {
