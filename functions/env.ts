@@ -135,3 +135,94 @@ export const logFunctions = {
   recordGap: { name: 'record-gap', entry: 'functions/record-gap/handler.ts' },
   advanceCheckpoint: { name: 'advance-checkpoint', entry: 'functions/advance-checkpoint/handler.ts' },
 } as const;
+
+/**
+ * Restore (DESIGN.md §3, §8). SKEW_MARGIN_MS must equal finalize-snapshot's: a snapshot's log
+ * window starts at its startTs minus it.
+ */
+const restoreMapConcurrency = { MAP_MAX_CONCURRENCY: positiveInt.default(40) };
+/** BatchWriteItem requests in flight per worker (25 items each). */
+const writeConcurrency = { WRITE_CONCURRENCY: positiveInt.default(16) };
+
+export const startRestoreEnv = z.object({
+  CATALOG_TABLE_NAME: storage.CATALOG_TABLE_NAME,
+  RESTORE_STATE_MACHINE_ARN: z.string().min(1),
+  SKEW_MARGIN_MS: positiveInt.default(1_000),
+});
+
+export const resumeRestoreEnv = z.object({
+  CATALOG_TABLE_NAME: storage.CATALOG_TABLE_NAME,
+  RESTORE_STATE_MACHINE_ARN: z.string().min(1),
+});
+
+export const restoreCreateTablesEnv = z.object({
+  ...storage,
+  ...restoreMapConcurrency,
+  /** AWS: pre-warm new tables to this many writes/s (unset: the on-demand default, 4,000/s). */
+  WARM_WRITES_PER_SECOND: positiveInt.optional(),
+  /** Wait between checks while a new table is not ACTIVE yet. */
+  TABLE_WAIT_SECONDS: positiveInt.default(10),
+});
+
+export const restoreLoadEnv = z.object({
+  ...storage,
+  ...writeConcurrency,
+  /** Stop after a chunk and hand back `nextChunk` when less than this is left. */
+  TIME_RESERVE_MS: positiveInt.default(120_000),
+});
+
+export const restorePlanReplayEnv = z.object({
+  ...storage,
+  ...restoreMapConcurrency,
+  /** A replay worker holds at most about this many change records (its partition). */
+  TARGET_RECORDS_PER_PARTITION: positiveInt.default(250_000),
+  MAX_PARTITIONS: positiveInt.default(256),
+});
+
+export const restoreReplayEnv = z.object({ ...storage, ...writeConcurrency });
+export const restoreVerifyEnv = z.object(storage);
+export const restoreFailEnv = z.object({ CATALOG_TABLE_NAME: storage.CATALOG_TABLE_NAME });
+
+/** The restore state machine's functions, as `snapshotFunctions` (CDK and the local runner read it). */
+export const restoreFunctions = {
+  createTables: {
+    name: 'restore-create-tables',
+    entry: 'functions/restore-create-tables/handler.ts',
+    substitution: 'RestoreCreateTablesFunctionArn',
+  },
+  load: {
+    name: 'restore-load',
+    entry: 'functions/restore-load/handler.ts',
+    substitution: 'RestoreLoadFunctionArn',
+  },
+  planReplay: {
+    name: 'restore-plan-replay',
+    entry: 'functions/restore-plan-replay/handler.ts',
+    substitution: 'RestorePlanReplayFunctionArn',
+  },
+  replay: {
+    name: 'restore-replay',
+    entry: 'functions/restore-replay/handler.ts',
+    substitution: 'RestoreReplayFunctionArn',
+  },
+  verify: {
+    name: 'restore-verify',
+    entry: 'functions/restore-verify/handler.ts',
+    substitution: 'RestoreVerifyFunctionArn',
+  },
+  fail: {
+    name: 'restore-fail',
+    entry: 'functions/restore-fail/handler.ts',
+    substitution: 'RestoreFailFunctionArn',
+  },
+} as const;
+
+/** Console functions: start a restore; run a FAILED one again. */
+export const startRestoreFunction = {
+  name: 'start-restore',
+  entry: 'functions/start-restore/handler.ts',
+} as const;
+export const resumeRestoreFunction = {
+  name: 'restore-resume',
+  entry: 'functions/restore-resume/handler.ts',
+} as const;

@@ -3,16 +3,35 @@ import { resolve } from 'node:path';
 import { nowMicros } from '../functions/adapters/clock';
 import { DynamoCatalog } from '../functions/adapters/dynamo-catalog';
 import { DynamoLogCatalog } from '../functions/adapters/dynamo-log-catalog';
+import { DynamoRestoreCatalog } from '../functions/adapters/dynamo-restore-catalog';
+import { SfnRestoreExecutions } from '../functions/adapters/restore-job';
+import { ManifestCache } from '../functions/adapters/restore-objects';
+import { DynamoTargetTables } from '../functions/adapters/restore-tables';
 import { S3ObjectStore } from '../functions/adapters/s3-object-store';
 import { run as advanceCheckpoint } from '../functions/advance-checkpoint/run';
-import { logFunctions, snapshotFunctions, startBackupFunction } from '../functions/env';
+import {
+  logFunctions,
+  restoreFunctions,
+  resumeRestoreFunction,
+  snapshotFunctions,
+  startBackupFunction,
+  startRestoreFunction,
+} from '../functions/env';
 import { run as failSnapshot } from '../functions/fail-snapshot/run';
 import { run as finalizeSnapshot } from '../functions/finalize-snapshot/run';
 import { run as prepareSnapshot } from '../functions/prepare-snapshot/run';
 import { run as recordGap } from '../functions/record-gap/run';
+import { run as restoreCreateTables } from '../functions/restore-create-tables/run';
+import { run as restoreFail } from '../functions/restore-fail/run';
+import { run as restoreLoad } from '../functions/restore-load/run';
+import { run as restorePlanReplay } from '../functions/restore-plan-replay/run';
+import { run as restoreReplay } from '../functions/restore-replay/run';
+import { run as restoreResume } from '../functions/restore-resume/run';
+import { run as restoreVerify } from '../functions/restore-verify/run';
 import { run as scanSegment } from '../functions/scan-segment/run';
 import { run as shipLog } from '../functions/ship-log/run';
 import { run as startBackup } from '../functions/start-backup/run';
+import { run as startRestore } from '../functions/start-restore/run';
 import {
   dynamoClient,
   kinesisClient,
@@ -43,6 +62,8 @@ export interface LocalFunctionSettings {
   skewMarginMs: number;
   /** Log backup's propagation margin (functions/env.ts PROPAGATION_MARGIN_MS). */
   propagationMarginMs: number;
+  /** Restore settings (functions/env.ts restore*Env); defaults from `defaultRestoreSettings`. */
+  restore?: Partial<LocalRestoreSettings>;
 }
 
 export const defaultLocalSettings = (): LocalFunctionSettings => ({
@@ -66,6 +87,7 @@ export function createLocalFunctions(
   overrides: Partial<LocalFunctionSettings> = {},
 ): LocalFunctionRegistry {
   const settings = { ...defaultLocalSettings(), ...overrides };
+  const restore = { ...defaultRestoreSettings(), ...overrides.restore };
   const dynamodb = dynamoClient(cfg);
   const catalog = new DynamoCatalog(dynamodb, cfg.catalogTable);
   const store = new S3ObjectStore(s3Client(cfg), cfg.bucket);
@@ -134,13 +156,17 @@ export function createLocalFunctions(
         now: nowMicros,
         config: { marginMicros: settings.propagationMarginMs * 1000, shardConcurrency: 8 },
       }),
+    ...restoreLocalFunctions(cfg, restore, settings.skewMarginMs),
   };
 }
 
 /** The state machine files, with each `${…FunctionArn}` substituted by the local function name. */
 export function localStateMachines(): LocalStateMachine[] {
   const substitutions = Object.fromEntries(
-    Object.values(snapshotFunctions).map((f) => [f.substitution, f.name]),
+    [...Object.values(snapshotFunctions), ...Object.values(restoreFunctions)].map((f) => [
+      f.substitution,
+      f.name,
+    ]),
   );
   return [
     {
@@ -148,5 +174,110 @@ export function localStateMachines(): LocalStateMachine[] {
       aslPath: resolve(import.meta.dirname, '../statemachines/snapshot.asl.json'),
       substitutions,
     },
+    {
+      name: RESTORE_STATE_MACHINE,
+      aslPath: resolve(import.meta.dirname, '../statemachines/restore.asl.json'),
+      substitutions,
+    },
   ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Restore (DESIGN.md §3, §8): the same run() functions as the restore handlers.
+
+export const RESTORE_STATE_MACHINE = 'rewind-restore';
+
+export interface LocalRestoreSettings {
+  /** Simulated Lambda timeout of restore-load; its nextChunk loop starts below it. */
+  loadTimeLimitMs: number;
+  loadTimeReserveMs: number;
+  writeConcurrency: number;
+  maxConcurrency: number;
+  targetRecordsPerPartition: number;
+  maxPartitions: number;
+  tableWaitSeconds: number;
+}
+
+export const defaultRestoreSettings = (): LocalRestoreSettings => ({
+  loadTimeLimitMs: 900_000,
+  loadTimeReserveMs: 120_000,
+  writeConcurrency: 8,
+  maxConcurrency: 2 * availableParallelism(),
+  targetRecordsPerPartition: 250_000,
+  maxPartitions: 64,
+  tableWaitSeconds: 1,
+});
+
+export function restoreLocalFunctions(
+  cfg: LocalConfig,
+  settings: LocalRestoreSettings,
+  skewMarginMs: number,
+): LocalFunctionRegistry {
+  const dynamodb = dynamoClient(cfg);
+  const catalog = new DynamoCatalog(dynamodb, cfg.catalogTable);
+  const logCatalog = new DynamoLogCatalog(dynamodb, cfg.catalogTable);
+  const restoreCatalog = new DynamoRestoreCatalog(dynamodb, cfg.catalogTable);
+  const store = new S3ObjectStore(s3Client(cfg), cfg.bucket);
+  const tables = new DynamoTargetTables(dynamodb);
+  const executions = new SfnRestoreExecutions(sfnClient(cfg), localStateMachineArn(RESTORE_STATE_MACHINE));
+  const manifests = new ManifestCache();
+  const now = nowMicros;
+  const mapConcurrency = settings.maxConcurrency;
+  return {
+    [startRestoreFunction.name]: (event) =>
+      startRestore(event, {
+        catalog,
+        logCatalog,
+        restoreCatalog,
+        tables,
+        executions,
+        now,
+        config: { skewMarginMicros: skewMarginMs * 1000 },
+      }),
+    [resumeRestoreFunction.name]: (event) => restoreResume(event, { restoreCatalog, executions, now }),
+    [restoreFunctions.createTables.name]: (event) =>
+      restoreCreateTables(event, {
+        restoreCatalog,
+        store,
+        tables,
+        now,
+        manifests,
+        config: { maxConcurrency: mapConcurrency, waitSeconds: settings.tableWaitSeconds },
+      }),
+    [restoreFunctions.load.name]: (event) => {
+      const deadline = Date.now() + settings.loadTimeLimitMs;
+      return restoreLoad(event, {
+        restoreCatalog,
+        store,
+        tables,
+        manifests,
+        remainingMs: () => deadline - Date.now(),
+        config: { writeConcurrency: settings.writeConcurrency, timeReserveMs: settings.loadTimeReserveMs },
+      });
+    },
+    [restoreFunctions.planReplay.name]: (event) =>
+      restorePlanReplay(event, {
+        restoreCatalog,
+        logCatalog,
+        store,
+        now,
+        manifests,
+        config: {
+          targetRecordsPerPartition: settings.targetRecordsPerPartition,
+          maxPartitions: settings.maxPartitions,
+          maxConcurrency: mapConcurrency,
+        },
+      }),
+    [restoreFunctions.replay.name]: (event) =>
+      restoreReplay(event, {
+        restoreCatalog,
+        logCatalog,
+        store,
+        tables,
+        config: { writeConcurrency: settings.writeConcurrency },
+      }),
+    [restoreFunctions.verify.name]: (event) =>
+      restoreVerify(event, { restoreCatalog, store, tables, now, manifests }),
+    [restoreFunctions.fail.name]: (event) => restoreFail(event, { restoreCatalog, now }),
+  };
 }
