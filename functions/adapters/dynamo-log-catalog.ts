@@ -46,6 +46,9 @@ const SK = {
   checkpoint: 'CHECKPOINT',
 };
 
+/** Kinesis sequence numbers (decimal, up to 129 digits) padded so string order is numeric order. */
+const sequenceKey = (sequenceNumber: string) => sequenceNumber.padStart(130, '0');
+
 const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
 
 /** `SET #a = :a, …` with every attribute name aliased (several, like `cluster`, are reserved words). */
@@ -90,13 +93,17 @@ export class DynamoLogCatalog implements LogCatalog {
         shardId: advance.shardId,
         shippedTs: advance.shippedTs,
         lastSequenceNumber: advance.lastSequenceNumber,
+        lastSequenceKey: advance.lastSequenceNumber && sequenceKey(advance.lastSequenceNumber),
         parentShardIds: advance.parentShardIds,
         closed: false,
         updatedAt: advance.updatedAt,
       },
       ['parentShardIds', 'closed'],
     );
-    let condition = '(attribute_not_exists(pk) OR #shippedTs < :shippedTs)';
+    // Same shippedTs with a later record: lastSequenceNumber alone moves forward.
+    let condition = advance.lastSequenceNumber
+      ? '(attribute_not_exists(pk) OR #shippedTs < :shippedTs OR (#shippedTs = :shippedTs AND (attribute_not_exists(#lastSequenceKey) OR #lastSequenceKey < :lastSequenceKey)))'
+      : '(attribute_not_exists(pk) OR #shippedTs < :shippedTs)';
     if (advance.ifLastSequenceNumber === null) {
       names['#lastSequenceNumber'] = 'lastSequenceNumber';
       condition += ' AND attribute_not_exists(#lastSequenceNumber)';

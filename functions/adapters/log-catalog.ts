@@ -51,9 +51,10 @@ export interface LogCatalog {
   /** Every shard checkpoint of the cluster (closed ones included), in shardId order. */
   listShardCheckpoints(cluster: string): Promise<ShardCheckpoint[]>;
   /**
-   * Create the checkpoint, or move `shippedTs` forward: writes iff there is none or the stored
-   * `shippedTs` is less than the new one (equal is a no-op), and `ifLastSequenceNumber` (when
-   * given) matches. Returns whether it wrote.
+   * Create the checkpoint, or move it forward: writes iff there is none, or the stored
+   * `shippedTs` is less than the new one, or equal with an earlier `lastSequenceNumber` than the
+   * given one (records sharing an arrival millisecond); otherwise (equal, or backwards) it is a
+   * no-op. With `ifLastSequenceNumber`, also only if that matches. Returns whether it wrote.
    */
   advanceShard(advance: ShardAdvance): Promise<boolean>;
   /** Mark the shard closed (ended in the stream, every record shipped). Idempotent; creates the item if needed. */

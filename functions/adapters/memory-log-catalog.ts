@@ -32,7 +32,14 @@ export class MemoryLogCatalog implements LogCatalog {
   async advanceShard(advance: ShardAdvance): Promise<boolean> {
     const id = `${advance.cluster}/${advance.shardId}`;
     const current = this.shards.get(id);
-    if (current && current.shippedTs >= advance.shippedTs) return false;
+    const later =
+      !current ||
+      current.shippedTs < advance.shippedTs ||
+      (current.shippedTs === advance.shippedTs &&
+        advance.lastSequenceNumber !== undefined &&
+        (current.lastSequenceNumber === undefined ||
+          compareSequenceNumbers(current.lastSequenceNumber, advance.lastSequenceNumber) < 0));
+    if (!later) return false;
     if (
       advance.ifLastSequenceNumber !== undefined &&
       (current?.lastSequenceNumber ?? null) !== advance.ifLastSequenceNumber

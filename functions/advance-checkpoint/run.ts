@@ -147,7 +147,7 @@ async function advanceCluster(cluster: string, deps: AdvanceCheckpointDeps): Pro
   };
 }
 
-/** Read the shard once after its checkpoint and apply `decideShard`. */
+/** Read the shard after its checkpoint and apply `decideShard`. */
 async function advanceShard(
   cluster: string,
   streamName: string,
@@ -165,10 +165,21 @@ async function advanceShard(
       StartingSequenceNumber: after,
     }),
   );
-  const calledAt = deps.now();
-  const page = await deps.kinesis.send(new GetRecordsCommand({ ShardIterator, Limit: 1 }));
-  const arrival = page.Records?.[0]?.ApproximateArrivalTimestamp;
   const ending = shard.SequenceNumberRange?.EndingSequenceNumber;
+  // One GetRecords normally. An empty page that is not yet at the tip (or, for a closed shard,
+  // at its end) is followed a few times: Kinesis may need several calls to cross empty stretches.
+  let iterator = ShardIterator;
+  let calledAt = deps.now();
+  let page = await deps.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1 }));
+  for (let follow = 0; follow < MAX_EMPTY_PAGES; follow++) {
+    const empty = (page.Records ?? []).length === 0;
+    const more = ending ? Boolean(page.NextShardIterator) : page.MillisBehindLatest !== 0;
+    if (!empty || !more || !page.NextShardIterator) break;
+    iterator = page.NextShardIterator;
+    calledAt = deps.now();
+    page = await deps.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1 }));
+  }
+  const arrival = page.Records?.[0]?.ApproximateArrivalTimestamp;
   const decision = decideShard(checkpoint?.shippedTs, {
     endedInStream: Boolean(ending),
     firstRecordArrival: arrival ? millisToMicros(arrival.getTime()) : undefined,
@@ -200,6 +211,8 @@ async function advanceShard(
   });
   return moved ? 'advanced' : 'none: moved concurrently';
 }
+
+const MAX_EMPTY_PAGES = 4;
 
 const parentsOf = (shard: Shard): string[] =>
   [shard.ParentShardId, shard.AdjacentParentShardId].filter((id): id is string => Boolean(id));

@@ -19,7 +19,7 @@ export interface RecordGapDeps {
 }
 
 export interface RecordGapResult extends BatchResponse {
-  gaps: { gap: GapRecord; recorded: boolean; holdsReleased: number }[];
+  gaps: { gap: GapRecord; recorded: boolean; holdsReleased: number; shardAdvanced: boolean }[];
 }
 
 /**
@@ -56,8 +56,10 @@ export function gapFromFailure(record: KinesisFailureRecord, marginMicros: Micro
 
 /**
  * record-gap (DESIGN.md §3.5): Lambda discarded a Kinesis batch of ship-log; record a gap so
- * restore refuses every instant whose replay would cross it, then release the holds on the
- * batch's records (the gap now stands for them, so the checkpoint may move past).
+ * restore refuses every instant whose replay would cross it. Then the batch is accounted for:
+ * the shard checkpoint moves past its last record (else an idle shard would stay behind the
+ * dropped batch for good: the advancer reads after lastSequenceNumber), and the holds on its
+ * records are released — in that order, so the checkpoint never passes an unrecorded drop.
  *
  * Input: the on-failure record itself (local poller, console), or an SQS event whose messages
  * carry it (the AWS on-failure destination is a queue; ReportBatchItemFailures on that
@@ -85,11 +87,22 @@ export async function run(event: unknown, deps: RecordGapDeps): Promise<RecordGa
 async function recordGap(record: KinesisFailureRecord, deps: RecordGapDeps) {
   const gap = gapFromFailure(record, deps.config.marginMicros, deps.now());
   const recorded = await deps.logCatalog.recordGap(gap);
+  const info = record.KinesisBatchInfo;
+  // Every record up to endSequenceNumber is now shipped or in the gap. Its arrival has
+  // millisecond precision: later records may share that millisecond, hence − 1 µs.
+  const shardAdvanced = await deps.logCatalog.advanceShard({
+    cluster: gap.cluster,
+    streamName: info.streamArn.split('/').pop() ?? '',
+    shardId: gap.shardId,
+    shippedTs: Date.parse(info.approximateArrivalOfLastRecord) * 1000 - 1,
+    lastSequenceNumber: gap.endSequenceNumber,
+    updatedAt: deps.now(),
+  });
   const holds = (await deps.logCatalog.listHolds(gap.cluster)).filter(
     (h) =>
       h.shardId === gap.shardId &&
       sequenceWithin(h.sequenceNumber, gap.startSequenceNumber, gap.endSequenceNumber),
   );
   for (const h of holds) await deps.logCatalog.removeHold(gap.cluster, h.shardId, h.sequenceNumber);
-  return { gap, recorded, holdsReleased: holds.length };
+  return { gap, recorded, holdsReleased: holds.length, shardAdvanced };
 }

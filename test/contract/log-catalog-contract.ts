@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LogCatalog } from '../../functions/adapters/log-catalog';
+import { logKey } from '../../functions/core/keys';
 import {
   type ClusterCheckpoint,
   type GapRecord,
@@ -34,7 +35,7 @@ export function logCatalogContract(label: string, makeCatalog: () => Promise<Log
   ): LogObjectRecord => ({
     schemaVersion: LOG_SCHEMA_VERSION,
     cluster,
-    key: `v1/${cluster}/logs/${table}/${minIso.slice(0, 13)}/shardId-000000000000-${firstSeq}.json.gz`,
+    key: logKey(cluster, table, T(minIso), 'shardId-000000000000', firstSeq),
     table,
     shardId: 'shardId-000000000000',
     firstSequenceNumber: firstSeq,
@@ -71,16 +72,31 @@ export function logCatalogContract(label: string, makeCatalog: () => Promise<Log
       const backwards = await catalog.advanceShard(
         advance(cluster, 's1', 1_000, { lastSequenceNumber: '10' }),
       );
-      const equal = await catalog.advanceShard(advance(cluster, 's1', 2_000, { lastSequenceNumber: '21' }));
+      const equal = await catalog.advanceShard(advance(cluster, 's1', 2_000, { lastSequenceNumber: '20' }));
+      const equalEarlier = await catalog.advanceShard(
+        advance(cluster, 's1', 2_000, { lastSequenceNumber: '9' }),
+      );
+      const equalNoSeq = await catalog.advanceShard(advance(cluster, 's1', 2_000));
+      const sameMillisecond = await catalog.advanceShard(
+        advance(cluster, 's1', 2_000, { lastSequenceNumber: '100' }),
+      );
       const forward = await catalog.advanceShard(advance(cluster, 's1', 3_000));
       // Assess
-      expect([created, backwards, equal, forward]).toEqual([true, false, false, true]);
+      expect([created, backwards, equal, equalEarlier, equalNoSeq, sameMillisecond, forward]).toEqual([
+        true,
+        false,
+        false,
+        false,
+        false,
+        true,
+        true,
+      ]);
       expect(await catalog.getShardCheckpoint(cluster, 's1')).toMatchObject({
         schemaVersion: LOG_SCHEMA_VERSION,
         cluster,
         shardId: 's1',
         shippedTs: 3_000,
-        lastSequenceNumber: '20', // kept: the last move did not carry one
+        lastSequenceNumber: '100', // kept: the last move did not carry one
         closed: false,
       });
       expect(await catalog.getShardCheckpoint(cluster, 'nope')).toBeUndefined();

@@ -234,7 +234,11 @@ describe('record-gap', () => {
       gapDeps,
     );
     // Assess
-    expect(first.gaps.map((g) => [g.recorded, g.holdsReleased])).toEqual([[true, 1]]);
+    expect(first.gaps.map((g) => [g.recorded, g.holdsReleased, g.shardAdvanced])).toEqual([[true, 1, true]]);
+    expect(await logCatalog.getShardCheckpoint('shop', SHARD)).toMatchObject({
+      shippedTs: parseIsoMicros('2026-11-27T04:15:00.204999Z'),
+      lastSequenceNumber: '1003',
+    });
     expect(again.gaps.map((g) => [g.recorded, g.holdsReleased])).toEqual([[false, 0]]);
     expect(again.batchItemFailures).toEqual([]);
     expect(broken.batchItemFailures).toEqual([{ itemIdentifier: 'm2' }]);
