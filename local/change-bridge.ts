@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { DescribeTableCommand, ResourceNotFoundException as TableMissing } from '@aws-sdk/client-dynamodb';
 import {
@@ -76,7 +77,11 @@ interface Shard {
   generation: number;
   iterator?: string;
   lastSeq?: string;
+  /** Changes read, stamped and not yet in Kinesis, in stream order. */
   pending: Entry[];
+  /** The shard has no more records to read (closed and read to its end). */
+  ended: boolean;
+  /** Ended, and everything read is in Kinesis. */
   done: boolean;
 }
 
@@ -103,6 +108,7 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
   const readers = new Map<string, TableReader>();
   const running = new Set<Promise<void>>();
   const stopper = new AbortController();
+  setMaxListeners(0, stopper.signal); // every shard reader sleeps on it
   const stopped = () => stopper.signal.aborted;
   const sleep = (ms: number) =>
     new Promise<void>((done) => {
@@ -256,6 +262,7 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
               streamArn,
               generation,
               pending: [],
+              ended: false,
               done: false,
             });
           }
@@ -264,13 +271,29 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
       }
     }
 
-    /** Read one page of a shard and put it into Kinesis; true when anything moved. */
+    /**
+     * Put the page read last time while reading the next one (the two overlap, in stream
+     * order); true when anything moved. A page read is kept even when the put before it failed.
+     */
     private async pump(shard: Shard): Promise<boolean> {
-      const streamName = logStreamName(this.cluster);
-      if (shard.pending.length > 0) {
-        await putEntries(shard, streamName);
+      const hadPending = shard.pending.length > 0;
+      const [put, read] = await Promise.allSettled([
+        hadPending ? putEntries(shard, logStreamName(this.cluster)) : Promise.resolve(),
+        shard.ended ? Promise.resolve({ entries: [], moved: false }) : this.read(shard),
+      ]);
+      if (read.status === 'fulfilled') shard.pending.push(...read.value.entries);
+      if (put.status === 'rejected') throw put.reason;
+      if (read.status === 'rejected') throw read.reason;
+      if (shard.ended && shard.pending.length === 0) {
+        shard.done = true;
+        this.refreshAfter = performance.now();
         return true;
       }
+      return hadPending || read.value.moved;
+    }
+
+    /** One page of the shard, stamped in stream order and converted. */
+    private async read(shard: Shard): Promise<{ entries: Entry[]; moved: boolean }> {
       if (!shard.iterator) {
         const from = shard.lastSeq
           ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const, SequenceNumber: shard.lastSeq }
@@ -279,14 +302,12 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
           new GetShardIteratorCommand({ StreamArn: shard.streamArn, ShardId: shard.shardId, ...from }),
         );
         shard.iterator = out.ShardIterator;
-        if (!shard.iterator) {
-          shard.done = true;
-          return true;
-        }
+        shard.ended = !shard.iterator;
+        if (shard.ended) return { entries: [], moved: true };
       }
       let page: Awaited<ReturnType<typeof getRecords>>;
       try {
-        page = await getRecords(shard.iterator);
+        page = await getRecords(shard.iterator ?? '');
       } catch (err) {
         if (err instanceof TrimmedDataAccessException) {
           log(
@@ -295,27 +316,22 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
           shard.lastSeq = undefined;
         } else if (!(err instanceof ExpiredIteratorException)) throw err;
         shard.iterator = undefined;
-        return true;
+        return { entries: [], moved: true };
       }
       const records = page.Records ?? [];
       shard.iterator = page.NextShardIterator;
-      for (const record of records) {
+      shard.ended = !shard.iterator;
+      const entries = records.map((record): Entry => {
         const truncated = (record.dynamodb?.ApproximateCreationDateTime?.getTime() ?? 0) * 1000;
         const kds = toKdsRecord(record, this.tableName, cfg.region, stamp(truncated));
-        shard.pending.push({
+        shard.lastSeq = record.dynamodb?.SequenceNumber ?? shard.lastSeq;
+        return {
           data: Buffer.from(JSON.stringify(kds)),
           partitionKey: partitionKeyOf(this.tableName, kds.dynamodb.Keys as JsonItem),
-        });
-        shard.lastSeq = record.dynamodb?.SequenceNumber ?? shard.lastSeq;
-      }
+        };
+      });
       stats.read += records.length;
-      if (shard.pending.length > 0) await putEntries(shard, streamName);
-      if (!shard.iterator) {
-        shard.done = true;
-        this.refreshAfter = performance.now();
-        return true;
-      }
-      return records.length > 0;
+      return { entries, moved: records.length > 0 || shard.ended };
     }
   }
 

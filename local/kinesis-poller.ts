@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import {
   ExpiredIteratorException,
@@ -59,6 +60,22 @@ export interface KinesisPoller {
 }
 
 const GET_RECORDS_LIMIT = 1000;
+/** Lambda's synchronous invocation payload limit is 6 MB; keep a margin for the envelope. */
+const PAYLOAD_LIMIT_BYTES = 5_500_000;
+
+/** How many buffered records the next batch takes, and whether it is full (size or payload). */
+export function batchOf(buffer: { data: Uint8Array }[], batchSize: number): { count: number; full: boolean } {
+  let bytes = 0;
+  let count = 0;
+  for (const r of buffer) {
+    const size = Math.ceil(r.data.length / 3) * 4 + 400; // base64 data + the record's fields
+    if (count === batchSize || (count > 0 && bytes + size > PAYLOAD_LIMIT_BYTES))
+      return { count, full: true };
+    bytes += size;
+    count++;
+  }
+  return { count, full: count === batchSize };
+}
 const FAILURE_RETRY_MS = 1000;
 
 export function startKinesisPoller(opts: KinesisPollerOptions): KinesisPoller {
@@ -78,6 +95,7 @@ export function startKinesisPoller(opts: KinesisPollerOptions): KinesisPoller {
   const streams = new Map<string, StreamReader>();
   const running = new Set<Promise<void>>();
   const stopper = new AbortController();
+  setMaxListeners(0, stopper.signal); // every shard reader sleeps on it
   const stopped = () => stopper.signal.aborted;
   const sleep = (ms: number) =>
     new Promise<void>((done) => {
@@ -191,11 +209,9 @@ export function startKinesisPoller(opts: KinesisPollerOptions): KinesisPoller {
         }
       }
       const first = this.buffer[0];
-      if (
-        first &&
-        (this.buffer.length >= batchSize || this.ended || Date.now() - first.fetchedAt >= windowMs)
-      ) {
-        const batch = this.buffer.slice(0, batchSize);
+      const { count, full } = batchOf(this.buffer, batchSize);
+      if (first && (full || this.ended || Date.now() - first.fetchedAt >= windowMs)) {
+        const batch = this.buffer.slice(0, count);
         await this.deliver(batch);
         this.buffer.splice(0, batch.length);
         return true;

@@ -7,6 +7,7 @@ import {
   onFailureRecord,
   retryFrom,
 } from '../../local/kinesis-delivery';
+import { batchOf } from '../../local/kinesis-poller';
 
 const records = (n: number): KinesisRecordIn[] =>
   Array.from({ length: n }, (_, i) => ({
@@ -203,5 +204,18 @@ describe('event shapes', () => {
         streamArn: ctx.streamArn,
       },
     });
+  });
+});
+
+describe('batchOf', () => {
+  it('takes up to batchSize records, and fewer when the payload would pass Lambda’s 6 MB', () => {
+    // Prepare
+    const small = Array.from({ length: 7 }, () => ({ data: new Uint8Array(10) }));
+    const big = Array.from({ length: 7 }, () => ({ data: new Uint8Array(1_000_000) }));
+    // Act / Assess
+    expect(batchOf(small, 5)).toEqual({ count: 5, full: true });
+    expect(batchOf(small, 10)).toEqual({ count: 7, full: false });
+    expect(batchOf(big, 100)).toEqual({ count: 4, full: true });
+    expect(batchOf([{ data: new Uint8Array(8_000_000) }], 100)).toEqual({ count: 1, full: false });
   });
 });
