@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { DescribeTableCommand, ResourceNotFoundException as TableMissing } from '@aws-sdk/client-dynamodb';
 import {
@@ -18,6 +17,7 @@ import { logStreamName } from '../functions/core/log-format';
 import type { Micros } from '../functions/core/time';
 import { createTimestamper, partitionKeyOf, toKdsRecord } from './change-capture';
 import { type ClientSettings, dynamoClient, kinesisClient } from './clients';
+import { createSleeper } from './sleeper';
 
 /**
  * The local change bridge: what AWS's Kinesis Data Streams for DynamoDB does natively. It reads
@@ -107,20 +107,8 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
   const stats = { read: 0, put: 0, putRetries: 0, errors: 0 };
   const readers = new Map<string, TableReader>();
   const running = new Set<Promise<void>>();
-  const stopper = new AbortController();
-  setMaxListeners(0, stopper.signal); // every shard reader sleeps on it
-  const stopped = () => stopper.signal.aborted;
-  const sleep = (ms: number) =>
-    new Promise<void>((done) => {
-      if (stopped()) return done();
-      const timer = setTimeout(finish, ms);
-      function finish() {
-        clearTimeout(timer);
-        stopper.signal.removeEventListener('abort', finish);
-        done();
-      }
-      stopper.signal.addEventListener('abort', finish);
-    });
+  const timers = createSleeper();
+  const { sleep, stopped } = timers;
 
   const getRecords = (iterator: string) =>
     streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
@@ -201,7 +189,7 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
           const idle = await this.round();
           failures = 0;
           this.idleRounds = idle ? this.idleRounds + 1 : 0;
-          if (idle) await sleep(this.idleRounds > IDLE_ROUNDS_BEFORE_SLOWDOWN ? 4 * pollMs : pollMs);
+          if (idle) await sleep(this.idleRounds > IDLE_ROUNDS_BEFORE_SLOWDOWN ? 4 * pollMs : pollMs, true);
         } catch (err) {
           report(`${this.cluster}/${this.tableName}`, err);
           await sleep(Math.min(5_000, 200 * 2 ** failures++));
@@ -381,6 +369,7 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
       await discovering?.catch(() => undefined);
       await discoverOnce();
       for (const reader of readers.values()) reader.requestRefresh(t0);
+      timers.wake();
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const lagging = [...readers.values()].filter((r) => r.caughtUpAt < t0);
@@ -400,7 +389,7 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
     }),
     stop() {
       stopping ??= (async () => {
-        stopper.abort();
+        timers.stop();
         await discovery;
         await Promise.all([...running]);
         readers.clear();

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import {
   ExpiredIteratorException,
@@ -12,6 +11,7 @@ import { RewindError } from '../functions/core/errors';
 import { clusterOfStream } from '../functions/core/log-format';
 import { type ClientSettings, kinesisClient, LOCAL_ACCOUNT_ID } from './clients';
 import { deliverBatch, type KinesisRecordIn, lambdaKinesisEvent, onFailureRecord } from './kinesis-delivery';
+import { createSleeper } from './sleeper';
 
 /**
  * The local event-source mapping for Kinesis: what Lambda does between a stream and ship-log.
@@ -60,6 +60,8 @@ export interface KinesisPoller {
 }
 
 const GET_RECORDS_LIMIT = 1000;
+const IDLE_POLLS_BEFORE_SLOWDOWN = 25;
+const IDLE_POLL_MS = 1000;
 /** Lambda's synchronous invocation payload limit is 6 MB; keep a margin for the envelope. */
 const PAYLOAD_LIMIT_BYTES = 5_500_000;
 
@@ -94,20 +96,8 @@ export function startKinesisPoller(opts: KinesisPollerOptions): KinesisPoller {
   const stats = { invocations: 0, delivered: 0, dropped: 0 };
   const streams = new Map<string, StreamReader>();
   const running = new Set<Promise<void>>();
-  const stopper = new AbortController();
-  setMaxListeners(0, stopper.signal); // every shard reader sleeps on it
-  const stopped = () => stopper.signal.aborted;
-  const sleep = (ms: number) =>
-    new Promise<void>((done) => {
-      if (stopped()) return done();
-      const timer = setTimeout(finish, ms);
-      function finish() {
-        clearTimeout(timer);
-        stopper.signal.removeEventListener('abort', finish);
-        done();
-      }
-      stopper.signal.addEventListener('abort', finish);
-    });
+  const timers = createSleeper();
+  const { sleep, stopped } = timers;
   const track = (work: Promise<void>) => {
     running.add(work);
     void work.finally(() => running.delete(work));
@@ -143,6 +133,7 @@ export function startKinesisPoller(opts: KinesisPollerOptions): KinesisPoller {
 
     private async run() {
       for (const parent of this.parents) await this.stream.shards.get(parent)?.done;
+      let idlePolls = 0;
       for (let failures = 0; !stopped() && !this.finished; ) {
         try {
           if (!hasFunction()) {
@@ -151,12 +142,11 @@ export function startKinesisPoller(opts: KinesisPollerOptions): KinesisPoller {
           }
           const moved = await this.step();
           failures = 0;
-          if (!moved) {
-            const first = this.buffer[0];
-            await sleep(
-              first ? Math.max(1, Math.min(pollMs, first.fetchedAt + windowMs - Date.now())) : pollMs,
-            );
-          }
+          idlePolls = moved || this.buffer.length > 0 ? 0 : idlePolls + 1;
+          const first = this.buffer[0];
+          if (first) await sleep(Math.max(1, Math.min(pollMs, first.fetchedAt + windowMs - Date.now())));
+          // A shard idle for a while is polled once a second, Lambda's base rate (flush wakes it).
+          else if (!moved) await sleep(idlePolls > IDLE_POLLS_BEFORE_SLOWDOWN ? IDLE_POLL_MS : pollMs, true);
         } catch (err) {
           report(`${this.stream.name}/${this.shardId}`, err);
           await sleep(Math.min(5_000, 200 * 2 ** failures++));
@@ -339,6 +329,7 @@ export function startKinesisPoller(opts: KinesisPollerOptions): KinesisPoller {
   return {
     async flush(timeoutMs = 60_000) {
       const t0 = performance.now();
+      timers.wake();
       await discovering?.catch(() => undefined);
       await discoverOnce();
       const deadline = Date.now() + timeoutMs;
@@ -361,7 +352,7 @@ export function startKinesisPoller(opts: KinesisPollerOptions): KinesisPoller {
     }),
     stop() {
       stopping ??= (async () => {
-        stopper.abort();
+        timers.stop();
         await discovery;
         while (running.size > 0) await Promise.allSettled([...running]);
         kinesis.destroy();
