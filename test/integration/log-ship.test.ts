@@ -1,8 +1,10 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DynamoCatalog } from '../../functions/adapters/dynamo-catalog';
 import { DynamoLogCatalog } from '../../functions/adapters/dynamo-log-catalog';
 import type { LogCatalog } from '../../functions/adapters/log-catalog';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
+import { run as advanceCheckpoint } from '../../functions/advance-checkpoint/run';
 import { canonicalJsonItem, type JsonItem } from '../../functions/core/dynamo-json';
 import { run as recordGap } from '../../functions/record-gap/run';
 import { run as shipLog } from '../../functions/ship-log/run';
@@ -32,6 +34,7 @@ import {
 const cfg = inject('localConfig');
 const store = new S3ObjectStore(s3Client(cfg), cfg.bucket);
 const logCatalog = new DynamoLogCatalog(dynamoClient(cfg), cfg.catalogTable);
+const catalog = new DynamoCatalog(dynamoClient(cfg), cfg.catalogTable);
 const now = () => Date.now() * 1000;
 const deps = { store, logCatalog, now };
 const canonical = (state: Map<string, JsonItem>) =>
@@ -244,5 +247,59 @@ describe('ship-log on kinesalite, s3rver and DynamoDB Local', () => {
     const logged = await loggedChanges(store, logCatalog, cluster, 'orders');
     // Retries from the first failure ship the good records after it again (harmless duplicates).
     expect([...new Set(logged.map((l) => l.sequenceNumber))].sort()).toEqual([seq[0], seq[2], seq[4]].sort());
+  });
+
+  it('a dropped record holds the cluster checkpoint until its gap is recorded, even after later batches ship', async () => {
+    // Prepare: a good and a malformed record; the mapping gives up on the latter
+    const load = workload(['orders'], 3, 3, now(), 9);
+    const [a, d, e] = changeRecords(load.changes);
+    const { cluster, stream, byShard } = await streamOf(
+      [a, { data: 'not json', partitionKey: 'x' }].map((r) => r ?? { data: '', partitionKey: 'z' }),
+      1,
+    );
+    const [shardId, records] = [...byShard][0] ?? ['', []];
+    const failed = await shipLog(kinesisEvent(cluster, records), deps);
+    const advance = () =>
+      advanceCheckpoint(
+        { cluster },
+        { catalog, logCatalog, kinesis, now, config: { marginMicros: 100_000, shardConcurrency: 2 } },
+      ).then((r) => r.clusters[0]);
+    // Act 1: Lambda moves on before record-gap has run; the next batch ships
+    await putRecords(
+      kinesis,
+      stream,
+      [d, e].map((r) => r ?? { data: '', partitionKey: 'z' }),
+    );
+    const next = (await readShard(kinesis, stream, shardId)).slice(2);
+    await shipLog(kinesisEvent(cluster, next), deps);
+    const held = await advance();
+    // Act 2: the on-failure record arrives
+    await recordGap(
+      {
+        requestContext: { condition: 'RetryAttemptsExhausted' },
+        KinesisBatchInfo: {
+          shardId,
+          startSequenceNumber: records[1]?.sequenceNumber,
+          endSequenceNumber: records[1]?.sequenceNumber,
+          approximateArrivalOfFirstRecord: new Date(records[1]?.arrivalMs ?? 0).toISOString(),
+          approximateArrivalOfLastRecord: new Date(records[1]?.arrivalMs ?? 0).toISOString(),
+          batchSize: 1,
+          streamArn: streamArn(cluster),
+        },
+      },
+      { logCatalog, now, config: { marginMicros: 100_000 } },
+    );
+    await new Promise((r) => setTimeout(r, 150));
+    const released = await advance();
+    // Assess
+    expect(failed.batchItemFailures).toEqual([{ itemIdentifier: records[1]?.sequenceNumber }]);
+    expect((await logCatalog.getShardCheckpoint(cluster, shardId))?.lastSequenceNumber).toBe(
+      next.at(-1)?.sequenceNumber,
+    );
+    expect(held?.computed?.limitedBy).toBe(`hold ${shardId}/${records[1]?.sequenceNumber}`);
+    expect(held?.checkpoint).toBeLessThan((records[1]?.arrivalMs ?? 0) * 1000 - 100_000);
+    expect(released?.computed?.limitedBy).toBe(`shard ${shardId}`);
+    expect(released?.checkpoint).toBeGreaterThanOrEqual(Math.max(...load.changes.map((c) => c.ts)));
+    expect(await logCatalog.listGaps(cluster)).toHaveLength(1);
   });
 });
