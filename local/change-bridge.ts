@@ -17,7 +17,7 @@ import { logStreamName } from '../functions/core/log-format';
 import type { Micros } from '../functions/core/time';
 import { createTimestamper, partitionKeyOf, toKdsRecord } from './change-capture';
 import { type ClientSettings, dynamoClient, kinesisClient } from './clients';
-import { createSleeper } from './sleeper';
+import { createSleeper, settleWithin } from './sleeper';
 
 /**
  * The local change bridge: what AWS's Kinesis Data Streams for DynamoDB does natively. It reads
@@ -40,6 +40,8 @@ export interface ChangeBridgeOptions {
   pollMs?: number;
   /** How often the catalog and the tables' streams are re-read (default 1000 ms). */
   discoveryMs?: number;
+  /** How long stop() waits for the rounds in flight (default 10 s). */
+  stopGraceMs?: number;
   log?: (line: string) => void;
   now?: () => Micros;
 }
@@ -390,8 +392,8 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
     stop() {
       stopping ??= (async () => {
         timers.stop();
-        await discovery;
-        await Promise.all([...running]);
+        if (!(await settleWithin([discovery, ...running], opts.stopGraceMs ?? 10_000)))
+          log('stopped with a DynamoDB or Kinesis call still running');
         readers.clear();
         for (const client of [dynamodb, kinesis, streams]) client.destroy();
       })();

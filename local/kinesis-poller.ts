@@ -11,7 +11,7 @@ import { RewindError } from '../functions/core/errors';
 import { clusterOfStream } from '../functions/core/log-format';
 import { type ClientSettings, kinesisClient, LOCAL_ACCOUNT_ID } from './clients';
 import { deliverBatch, type KinesisRecordIn, lambdaKinesisEvent, onFailureRecord } from './kinesis-delivery';
-import { createSleeper } from './sleeper';
+import { createSleeper, settleWithin } from './sleeper';
 
 /**
  * The local event-source mapping for Kinesis: what Lambda does between a stream and ship-log.
@@ -40,6 +40,8 @@ export interface KinesisPollerOptions {
   discoveryMs?: number;
   /** Which `rewind-log-*` streams to poll (default: all). */
   include?: (streamName: string) => boolean;
+  /** How long stop() waits for invocations in flight (default 10 s). */
+  stopGraceMs?: number;
   log?: (line: string) => void;
 }
 
@@ -353,8 +355,8 @@ export function startKinesisPoller(opts: KinesisPollerOptions): KinesisPoller {
     stop() {
       stopping ??= (async () => {
         timers.stop();
-        await discovery;
-        while (running.size > 0) await Promise.allSettled([...running]);
+        if (!(await settleWithin([discovery, ...running], opts.stopGraceMs ?? 10_000)))
+          log('stopped with an invocation still running');
         kinesis.destroy();
       })();
       return stopping;

@@ -35,3 +35,16 @@ export function createSleeper(): Sleeper {
     stopped: () => stopper.signal.aborted,
   };
 }
+
+/** Wait until every promise of `work` has settled, or `graceMs` passed; true when all did. */
+export async function settleWithin(work: Iterable<Promise<unknown>>, graceMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((done) => {
+    timer = setTimeout(() => done(false), graceMs);
+  });
+  try {
+    return await Promise.race([Promise.allSettled([...work]).then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

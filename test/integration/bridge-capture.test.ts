@@ -271,6 +271,46 @@ describe('change bridge: DynamoDB Local Streams → Kinesis in the KDS-for-Dynam
   });
 });
 
+describe('change bridge robustness', () => {
+  it('logs a failing catalog, keeps retrying, and catches up once it answers', async () => {
+    // Prepare
+    const cluster = uniqueName('flaky');
+    const table = uniqueName('orders');
+    await createDemoTable(dynamodb, table, 'orders');
+    await enableChangeCapture(cfg, cluster, [table]);
+    const real = new MemoryCatalog();
+    await real.putCluster({
+      schemaVersion: CATALOG_SCHEMA_VERSION,
+      clusterName: cluster,
+      tables: [table],
+      retentionDays: 7,
+      createdAt: new Date().toISOString(),
+    });
+    let failures = 2;
+    const flaky = {
+      listClusters: async () => {
+        if (failures-- > 0) throw new Error('catalog unreachable');
+        return real.listClusters();
+      },
+    };
+    const lines: string[] = [];
+    const bridge = startChangeBridge({ cfg, catalog: flaky, discoveryMs: 100, log: (l) => lines.push(l) });
+    try {
+      await dynamodb.send(new PutItemCommand({ TableName: table, Item: demoItem('orders', 1) as never }));
+      // Act
+      while (failures > 0) await new Promise((done) => setTimeout(done, 50));
+      await bridge.flush();
+      // Assess
+      expect(lines.some((l) => l.includes('catalog unreachable'))).toBe(true);
+      expect((await readStream(kinesis, logStreamName(cluster))).map((a) => a.record.eventName)).toEqual([
+        'INSERT',
+      ]);
+    } finally {
+      await bridge.stop();
+    }
+  });
+});
+
 describe('change bridge in the local cloud', () => {
   it('streams a cluster registered in the catalog without anything else started', async () => {
     // Prepare

@@ -219,6 +219,25 @@ describe('Kinesis event-source poller (Lambda ESM semantics) on kinesalite', () 
     expect(events(calls).flatMap(seqs)).toEqual(sequenceNumbers);
   });
 
+  it('stops promptly while a batch is being retried', async () => {
+    // Prepare
+    const { streamName } = await streamWith(['a']);
+    startPoller(
+      streamName,
+      () => {
+        throw new Error('always');
+      },
+      { maxRetries: 100, retryBackoffMs: 5_000, bisectOnError: false },
+    );
+    while (events(calls).length === 0) await new Promise((done) => setTimeout(done, 20));
+    // Act
+    const started = Date.now();
+    await poller?.stop();
+    // Assess
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(events(calls, 'record-gap')).toEqual([]);
+  });
+
   it('reads a split shard’s children only after the parent is done', async () => {
     // Prepare
     const { streamName, sequenceNumbers: before } = await streamWith(['p0', 'p1', 'p2']);
