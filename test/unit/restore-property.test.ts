@@ -190,10 +190,9 @@ async function build(s: Scenario, describesWhileCreating = 0): Promise<Built> {
         ? restorableFrom
         : Math.round(restorableFrom + s.to * (checkpoint - restorableFrom));
   const to = s.to === 'latest' ? 'latest' : s.to === 'backup' ? 'backup:b1' : formatIsoMicros(restorePoint);
-  const restored =
-    s.subset && s.subset.some((x, i) => x && i < tables.length)
-      ? tables.filter((_, i) => s.subset?.[i])
-      : tables;
+  const restored = s.subset?.some((x, i) => x && i < tables.length)
+    ? tables.filter((_, i) => s.subset?.[i])
+    : tables;
   const expected = new Map(
     tables.map((table, t) => [table.name, [...stateAt(t, restorePoint).values()].map(canonicalItem).sort()]),
   );
