@@ -122,18 +122,26 @@ export async function run(event: unknown, deps: ShipLogDeps): Promise<ShipLogRes
       groupChanges(cluster, decoded.values()).map((g) => writeGroup(cluster, g, deps)),
     );
     for (const [shardId, p] of progress) {
-      const advanced = await deps.logCatalog.advanceShard({
-        cluster,
-        streamName,
-        shardId,
-        shippedTs: p.shippedTs,
-        lastSequenceNumber: p.lastSequenceNumber,
-        updatedAt: deps.now(),
-      });
+      // The hold on a newly failed record goes in before the hold on this batch's first record
+      // (if a failed try left one) comes out.
       if (p.firstFailure) {
         await hold(deps, cluster, shardId, p.firstFailure, 'record failed to decode (batch item failure)');
       }
-      if (p.firstShipped) await deps.logCatalog.removeHold(cluster, shardId, p.firstSequenceNumber);
+      // allSettled: both finish before a failure reaches the catch below (which sets holds).
+      const [advance, release] = await Promise.allSettled([
+        deps.logCatalog.advanceShard({
+          cluster,
+          streamName,
+          shardId,
+          shippedTs: p.shippedTs,
+          lastSequenceNumber: p.lastSequenceNumber,
+          updatedAt: deps.now(),
+        }),
+        p.firstShipped ? deps.logCatalog.removeHold(cluster, shardId, p.firstSequenceNumber) : undefined,
+      ]);
+      if (advance.status === 'rejected') throw advance.reason;
+      if (release.status === 'rejected') throw release.reason;
+      const advanced = advance.value;
       shards.push({
         shardId,
         shippedTs: p.shippedTs,
