@@ -153,6 +153,8 @@ export const startRestoreEnv = z.object({
 export const resumeRestoreEnv = z.object({
   CATALOG_TABLE_NAME: storage.CATALOG_TABLE_NAME,
   RESTORE_STATE_MACHINE_ARN: z.string().min(1),
+  /** The new attempt waits this long after the failure: workers in flight notice and stop first. */
+  RESUME_GRACE_MS: positiveInt.default(30_000),
 });
 
 export const restoreCreateTablesEnv = z.object({

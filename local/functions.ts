@@ -196,6 +196,9 @@ export interface LocalRestoreSettings {
   targetRecordsPerPartition: number;
   maxPartitions: number;
   tableWaitSeconds: number;
+  /** See functions/env.ts RESUME_GRACE_MS; workers check their attempt every fenceIntervalMs. */
+  resumeGraceMs: number;
+  fenceIntervalMs: number;
 }
 
 export const defaultRestoreSettings = (): LocalRestoreSettings => ({
@@ -206,6 +209,8 @@ export const defaultRestoreSettings = (): LocalRestoreSettings => ({
   targetRecordsPerPartition: 250_000,
   maxPartitions: 64,
   tableWaitSeconds: 1,
+  resumeGraceMs: 3_000,
+  fenceIntervalMs: 500,
 });
 
 export function restoreLocalFunctions(
@@ -234,7 +239,8 @@ export function restoreLocalFunctions(
         now,
         config: { skewMarginMicros: skewMarginMs * 1000 },
       }),
-    [resumeRestoreFunction.name]: (event) => restoreResume(event, { restoreCatalog, executions, now }),
+    [resumeRestoreFunction.name]: (event) =>
+      restoreResume(event, { restoreCatalog, executions, now, config: { graceMs: settings.resumeGraceMs } }),
     [restoreFunctions.createTables.name]: (event) =>
       restoreCreateTables(event, {
         restoreCatalog,
@@ -252,7 +258,11 @@ export function restoreLocalFunctions(
         tables,
         manifests,
         remainingMs: () => deadline - Date.now(),
-        config: { writeConcurrency: settings.writeConcurrency, timeReserveMs: settings.loadTimeReserveMs },
+        config: {
+          writeConcurrency: settings.writeConcurrency,
+          timeReserveMs: settings.loadTimeReserveMs,
+          fenceIntervalMs: settings.fenceIntervalMs,
+        },
       });
     },
     [restoreFunctions.planReplay.name]: (event) =>
@@ -274,7 +284,7 @@ export function restoreLocalFunctions(
         logCatalog,
         store,
         tables,
-        config: { writeConcurrency: settings.writeConcurrency },
+        config: { writeConcurrency: settings.writeConcurrency, fenceIntervalMs: settings.fenceIntervalMs },
       }),
     [restoreFunctions.verify.name]: (event) =>
       restoreVerify(event, { restoreCatalog, store, tables, now, manifests }),

@@ -10,6 +10,9 @@ export const restoreRef = z.object({
   cluster: z.string().min(1),
   restoreId: z.string().min(1),
 });
+
+/** A work unit's identity: the job and the attempt that scheduled it (absent: any attempt). */
+export const attemptRef = restoreRef.extend({ attempt: z.number().int().positive().optional() });
 export type RestoreRef = z.infer<typeof restoreRef>;
 
 /**
@@ -63,5 +66,36 @@ export class SfnRestoreExecutions implements RestoreExecutions {
       if ((error as { name?: string }).name === 'ExecutionDoesNotExist') return undefined;
       throw error;
     }
+  }
+}
+
+/**
+ * Keeps a worker from writing for an attempt that is over. When an execution fails, Step
+ * Functions stops scheduling its workers but Lambda lets invocations in flight run on; if the
+ * restore is resumed meanwhile, such a stale load worker could put a snapshot item over a
+ * change the new attempt has replayed. So a worker checks, at most once per `intervalMs` while
+ * it writes, that the job is still RUNNING as its attempt, and stops otherwise; and resume
+ * waits a grace period after the failure (longer than an interval plus the writes in flight)
+ * before the new attempt starts.
+ */
+export class JobFence {
+  private checkedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly catalog: RestoreCatalog,
+    private readonly ref: RestoreRef,
+    private readonly attempt: number | undefined,
+    private readonly intervalMs = 1_000,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Throws `StaleStateError` when the job is no longer this attempt's (checked at most once per interval). */
+  async check(): Promise<void> {
+    const now = this.clock();
+    if (now - this.checkedAt < this.intervalMs) return;
+    this.checkedAt = now;
+    const job = await runningJob(this.catalog, this.ref);
+    if (this.attempt !== undefined && job.attempt !== this.attempt)
+      throw new StaleStateError(`restore ${this.ref.restoreId}`, `at attempt ${this.attempt}`);
   }
 }

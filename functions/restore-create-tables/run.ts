@@ -28,6 +28,8 @@ export interface CreateTablesDeps {
 export interface CreateTablesOutput {
   cluster: string;
   restoreId: string;
+  /** The attempt the load and replay workers belong to (`JobFence`). */
+  attempt: number;
   tablesReady: boolean;
   waitSeconds: number;
   maxConcurrency: number;
@@ -80,6 +82,7 @@ export async function run(event: unknown, deps: CreateTablesDeps): Promise<Creat
   const base = {
     cluster: ref.cluster,
     restoreId: ref.restoreId,
+    attempt: job.attempt,
     waitSeconds: deps.config.waitSeconds,
     maxConcurrency: deps.config.maxConcurrency,
   };

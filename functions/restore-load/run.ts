@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ObjectStore } from '../adapters/object-store';
 import type { RestoreCatalog } from '../adapters/restore-catalog';
-import { restoreRef, runningJob, targetOf } from '../adapters/restore-job';
+import { attemptRef, JobFence, runningJob, targetOf } from '../adapters/restore-job';
 import { gzipLines, ManifestCache, readVerified } from '../adapters/restore-objects';
 import type { TargetTables } from '../adapters/restore-tables';
 import { parseExportLine } from '../core/dynamo-json';
@@ -10,7 +10,7 @@ import type { ChunkDescriptor } from '../core/manifest';
 import { ObjectContentMismatchError } from '../core/restore-errors';
 import { loadUnitId } from '../core/restore-model';
 
-export const loadInput = restoreRef.extend({
+export const loadInput = attemptRef.extend({
   table: z.string().min(1),
   segment: z.number().int().nonnegative(),
   /** Index (in part order) of the segment's next chunk; continues across invocations. */
@@ -33,6 +33,8 @@ export interface LoadDeps {
     writeConcurrency: number;
     /** Stop after a chunk and hand back `nextChunk` when less than this is left. */
     timeReserveMs: number;
+    /** How often, at most, the worker checks its attempt is still current (`JobFence`). */
+    fenceIntervalMs?: number;
   };
 }
 
@@ -50,6 +52,8 @@ export interface LoadDeps {
  */
 export async function run(event: unknown, deps: LoadDeps): Promise<LoadOutput> {
   const input = parseEvent(loadInput, event, 'restore-load event');
+  const fence = new JobFence(deps.restoreCatalog, input, input.attempt, deps.config.fenceIntervalMs);
+  await fence.check();
   const job = await runningJob(deps.restoreCatalog, input);
   const unit = loadUnitId(input.table, input.segment);
   if (job.loadUnits[unit]?.done) return { ...input, done: true, skipped: true };
@@ -73,6 +77,7 @@ export async function run(event: unknown, deps: LoadDeps): Promise<LoadOutput> {
     next = index + 1 < chunks.length ? settle(read(chunks[index + 1] as ChunkDescriptor)) : undefined;
     let count = 0;
     for await (const line of gzipLines(body)) {
+      if (count % 256 === 0) await fence.check();
       await writer.put(parseExportLine(line));
       count++;
     }

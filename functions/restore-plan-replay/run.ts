@@ -21,6 +21,7 @@ export interface PlanReplayDeps {
 export interface PlanReplayOutput {
   cluster: string;
   restoreId: string;
+  attempt: number;
   maxConcurrency: number;
   /** (table, partition) items of the replay Map. */
   replayUnits: ReplayUnit[];
@@ -59,6 +60,7 @@ export async function run(event: unknown, deps: PlanReplayDeps): Promise<PlanRep
   return {
     cluster: ref.cluster,
     restoreId: ref.restoreId,
+    attempt: job.attempt,
     maxConcurrency: deps.config.maxConcurrency,
     replayUnits: units,
   };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { LogCatalog } from '../adapters/log-catalog';
 import type { ObjectStore } from '../adapters/object-store';
 import type { RestoreCatalog } from '../adapters/restore-catalog';
-import { restoreRef, runningJob, targetOf } from '../adapters/restore-job';
+import { attemptRef, JobFence, runningJob, targetOf } from '../adapters/restore-job';
 import { gzipLines, readVerified } from '../adapters/restore-objects';
 import type { TargetTables } from '../adapters/restore-tables';
 import { itemFromJson } from '../core/dynamo-json';
@@ -14,7 +14,7 @@ import { ObjectContentMismatchError } from '../core/restore-errors';
 import { type ReplayUnitProgress, replayUnitId } from '../core/restore-model';
 import { decodeIfMine, MalformedLogLineError } from '../core/restore-work';
 
-export const replayInput = restoreRef.extend({
+export const replayInput = attemptRef.extend({
   table: z.string().min(1),
   partition: z.number().int().nonnegative(),
   partitions: z.number().int().positive(),
@@ -27,7 +27,7 @@ export interface ReplayDeps {
   logCatalog: LogCatalog;
   store: ObjectStore;
   tables: TargetTables;
-  config: { writeConcurrency: number };
+  config: { writeConcurrency: number; fenceIntervalMs?: number };
 }
 
 /**
@@ -52,6 +52,8 @@ export async function run(event: unknown, deps: ReplayDeps): Promise<ReplayOutpu
       'partition',
       `less than partitions (${input.partitions}), got ${input.partition}`,
     );
+  const fence = new JobFence(deps.restoreCatalog, input, input.attempt, deps.config.fenceIntervalMs);
+  await fence.check();
   const job = await runningJob(deps.restoreCatalog, input);
   const unit = replayUnitId(input.table, input.partition, input.partitions);
   const recorded = job.replayUnits[unit];
@@ -85,6 +87,7 @@ export async function run(event: unknown, deps: ReplayDeps): Promise<ReplayOutpu
   let puts = 0;
   let deletes = 0;
   for (const change of winners.values()) {
+    if ((puts + deletes) % 256 === 0) await fence.check();
     if (change.op === 'REMOVE') {
       await writer.delete(itemFromJson(change.keys));
       deletes++;

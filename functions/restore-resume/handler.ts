@@ -14,6 +14,7 @@ async function resumeRestore(event: unknown) {
     restoreCatalog: restoreCatalogFor(env.CATALOG_TABLE_NAME),
     executions: new SfnRestoreExecutions(awsClients().sfn, env.RESTORE_STATE_MACHINE_ARN),
     now: nowMicros,
+    config: { graceMs: env.RESUME_GRACE_MS },
   });
 }
 

@@ -10,6 +10,14 @@ export interface ResumeRestoreDeps {
   restoreCatalog: RestoreCatalog;
   executions: RestoreExecutions;
   now: () => Micros;
+  config: {
+    /**
+     * The new attempt starts no sooner than this after the failure, so workers of the failed
+     * attempt still in flight have noticed (`JobFence`) and stopped writing.
+     */
+    graceMs: number;
+  };
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -38,6 +46,8 @@ export async function run(event: unknown, deps: ResumeRestoreDeps): Promise<Star
     );
   }
   if (job.status !== 'FAILED') throw new RestoreNotResumableError(job.restoreId, job.status);
+  const waitMs = ((job.finishedAt ?? 0) + deps.config.graceMs * 1000 - deps.now()) / 1000;
+  if (waitMs > 0) await (deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(waitMs);
   const resumed = await deps.restoreCatalog.resumeRestore(job.clusterName, job.restoreId, job.attempt + 1);
   const executionArn = await startExecution(deps, resumed, `${resumed.restoreId}-${resumed.attempt}`);
   return startedView(resumed, executionArn);

@@ -339,7 +339,12 @@ export class RestoreWorld {
       'restore-verify': (e: unknown) => verify(e, { ...common, tables: this.tables }),
       'restore-fail': (e: unknown) => failRestore(e, { restoreCatalog: this.restoreCatalog, now: this.now }),
       'restore-resume': (e: unknown) =>
-        resume(e, { restoreCatalog: this.restoreCatalog, executions: this.executions, now: this.now }),
+        resume(e, {
+          restoreCatalog: this.restoreCatalog,
+          executions: this.executions,
+          now: this.now,
+          config: { graceMs: 0 },
+        }),
       'start-restore': (e: unknown, marginMicros: Micros) => startRestore(e, this.startDeps(marginMicros)),
     };
   }
@@ -361,11 +366,12 @@ export async function driveExecution(
     let tables = await registry['restore-create-tables'](ref);
     while (!tables.tablesReady) tables = await registry['restore-create-tables'](ref);
     for (const unit of shuffle(tables.loadUnits)) {
-      let out: LoadOutput = await registry['restore-load']({ ...ref, ...unit });
+      let out: LoadOutput = await registry['restore-load']({ ...ref, attempt: tables.attempt, ...unit });
       while (!out.done) out = await registry['restore-load'](out);
     }
     const plan = await registry['restore-plan-replay'](ref);
-    for (const unit of shuffle(plan.replayUnits)) await registry['restore-replay']({ ...ref, ...unit });
+    for (const unit of shuffle(plan.replayUnits))
+      await registry['restore-replay']({ ...ref, attempt: plan.attempt, ...unit });
     await registry['restore-verify']({ ...ref, replayUnits: plan.replayUnits });
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));

@@ -2,6 +2,12 @@ import type { CommandGroup } from '../context';
 import { backupCommands } from './backup';
 import { clusterCommands } from './cluster';
 import { localCommands } from './local';
+import { restoreCommands } from './restore';
 
 /** Every command group, in help order. A new group is one file in this folder and one line here. */
-export const commandGroups: CommandGroup[] = [localCommands, clusterCommands, backupCommands];
+export const commandGroups: CommandGroup[] = [
+  localCommands,
+  clusterCommands,
+  backupCommands,
+  restoreCommands,
+];
