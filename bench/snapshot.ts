@@ -434,10 +434,12 @@ async function segmentWorkerChild(
   table: string,
   prefix: string,
   pageLimit: number | undefined,
+  nodeOptions: string[] = [],
 ): Promise<SegmentWorkerResult> {
   const child = spawn(
     process.execPath,
     [
+      ...nodeOptions,
       '--import',
       'tsx',
       join(ROOT, 'bench', 'segment-worker.ts'),
@@ -447,16 +449,24 @@ async function segmentWorkerChild(
       prefix,
       String(pageLimit ?? 0),
     ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: process.env },
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: process.env },
   );
   currentChild = child;
   let out = '';
+  let err = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     out += chunk.toString('utf8');
   });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err = (err + chunk.toString('utf8')).slice(-2000);
+  });
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   currentChild = undefined;
-  if (code !== 0) throw new Error(`segment worker (${mode}) exited with ${signal ?? `code ${code}`}`);
+  if (code !== 0)
+    throw new Error(
+      `segment worker (${mode} ${nodeOptions.join(' ')}) exited with ${signal ?? `code ${code}`}: ` +
+        (err.trim().split('\n').slice(-3).join(' | ') || '(no output)'),
+    );
   const last = out.trim().split('\n').pop() ?? '';
   return JSON.parse(last) as SegmentWorkerResult;
 }
@@ -688,19 +698,41 @@ async function main(): Promise<void> {
 
     // Peak RSS of one worker (TotalSegments 1), a fresh process each.
     let rss:
-      | { idle: SegmentWorkerResult; small: SegmentWorkerResult; large: SegmentWorkerResult }
+      | {
+          idle: SegmentWorkerResult;
+          small: SegmentWorkerResult;
+          large: SegmentWorkerResult;
+          /** The large table again, V8 old space capped at the small run's peak heap. */
+          capped: { capMb: number; result?: SegmentWorkerResult; failure?: string };
+        }
       | undefined;
     if (measureRss) {
-      log('segment worker RSS: idle, small, large (one child process each)');
-      const child = (mode: 'idle' | 'worker', table: string, name: string) =>
-        segmentWorkerChild(mode, cfg.dir, table, `v1/${CLUSTER}/snapshots/${name}/`, settings.pageLimit);
-      rss = {
-        idle: await child('idle', smallTable, 'rss-idle'),
-        small: await child('worker', smallTable, 'rss-small'),
-        large: await child('worker', mainTable, 'rss-large'),
-      };
-      if (rss.small.items !== rssSmall || rss.large.items !== items)
-        throw new Error(`RSS workers scanned ${rss.small.items} / ${rss.large.items} items`);
+      log('segment worker RSS: idle, small, large, large with a capped heap (one child process each)');
+      const child = (mode: 'idle' | 'worker', table: string, name: string, nodeOptions: string[] = []) =>
+        segmentWorkerChild(
+          mode,
+          cfg.dir,
+          table,
+          `v1/${CLUSTER}/snapshots/${name}/`,
+          settings.pageLimit,
+          nodeOptions,
+        );
+      const idle = await child('idle', smallTable, 'rss-idle');
+      const small = await child('worker', smallTable, 'rss-small');
+      const large = await child('worker', mainTable, 'rss-large');
+      if (small.items !== rssSmall || large.items !== items)
+        throw new Error(`RSS workers scanned ${small.items} / ${large.items} items`);
+      // A peak that grows with the table could be garbage the GC had not collected yet or data
+      // held: if the large table completes in the heap the small one peaked at, it is the former.
+      const capMb = Math.ceil(small.sampledPeakKb.heapUsed / 1024);
+      const capped: { capMb: number; result?: SegmentWorkerResult; failure?: string } = { capMb };
+      try {
+        capped.result = await child('worker', mainTable, 'rss-capped', [`--max-old-space-size=${capMb}`]);
+        if (capped.result.items !== items) capped.failure = `scanned ${capped.result.items} items`;
+      } catch (error) {
+        capped.failure = (error as Error).message;
+      }
+      rss = { idle, small, large, capped };
     }
 
     log('CPU cost per step (in process, single thread)');
@@ -857,11 +889,18 @@ async function main(): Promise<void> {
             'heapUsed KB*',
             'arrayBuffers KB*',
           ],
-          ...(['idle', 'small', 'large'] as const).map((k) => {
-            const w = r[k];
+          ...(['idle', 'small', 'large', 'capped'] as const).map((k) => {
+            const w = k === 'capped' ? r.capped.result : r[k];
             const idle = k === 'idle';
+            const name =
+              k === 'idle'
+                ? 'idle: imports + clients + connect'
+                : k === 'capped'
+                  ? `worker, large table, old space <= ${r.capped.capMb} MB`
+                  : `worker, ${k} table, TotalSegments 1`;
+            if (!w) return [name, 'FAILED', '', '', '', '', '', '', '', ''];
             return [
-              idle ? 'idle: imports + clients + connect' : `worker, ${k} table, TotalSegments 1`,
+              name,
               idle ? '—' : fmtInt(w.items),
               idle ? '—' : fmt(w.rawBytes / MB),
               idle ? '—' : fmt(w.storedBytes / MB),
@@ -881,6 +920,14 @@ async function main(): Promise<void> {
         `large/small: data ${fmt(r.large.rawBytes / r.small.rawBytes)}x, maxRSS ` +
           `${fmt(r.large.maxRssKb / r.small.maxRssKb)}x, increment over idle ${fmt(incLarge / incSmall)}x ` +
           `(+${fmtInt(incLarge - incSmall)} KB for +${fmt((r.large.rawBytes - r.small.rawBytes) / MB)} MB raw)`,
+      );
+      out.push(
+        r.capped.result && !r.capped.failure
+          ? `large table with V8 old space capped at the small run's peak heap (${r.capped.capMb} MB): ` +
+              `completed, maxRSS ${fmtInt(r.capped.result.maxRssKb)} KB (${fmt(r.capped.result.maxRssKb / r.small.maxRssKb)}x small) ` +
+              '-> the larger table needs no more old-generation heap than the small one'
+          : `large table with V8 old space capped at ${r.capped.capMb} MB: FAILED (${r.capped.failure}) ` +
+              '-> the worker needs more heap for the larger table',
       );
       out.push(
         'maxRSS = process.resourceUsage().maxRSS in the child right after run(); * = peak of 25 ms samples ' +
@@ -928,6 +975,7 @@ async function main(): Promise<void> {
                 incrementSmallKb: rss.small.maxRssKb - rss.idle.maxRssKb,
                 incrementLargeKb: rss.large.maxRssKb - rss.idle.maxRssKb,
                 maxRssRatio: rss.large.maxRssKb / rss.small.maxRssKb,
+                cappedMaxRssRatio: rss.capped.result ? rss.capped.result.maxRssKb / rss.small.maxRssKb : null,
               }
             : null,
           verification: { ...comparison, verified, backupId: lastBackup?.backupId },
