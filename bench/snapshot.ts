@@ -114,8 +114,6 @@ interface Measurement {
 
 interface Context {
   cloud: LocalCloud;
-  table: string;
-  items: number;
   segments: number;
   concurrency: number;
   scanClient: DynamoDBClient;
@@ -565,9 +563,16 @@ async function main(): Promise<void> {
     return cleaning;
   };
   let interrupted = false;
+  let interruptedAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted) process.exit(130);
+    // One Ctrl-C reaches us twice (the process group, and tsx relaying it): only a repeat a
+    // second later means "stop waiting for the clean-up".
+    if (interrupted) {
+      if (Date.now() - interruptedAt > 1_000) process.exit(130);
+      return;
+    }
     interrupted = true;
+    interruptedAt = Date.now();
     log(`${signal}: stopping the local cloud`);
     void cleanup().finally(() => process.exit(130));
   };
@@ -627,8 +632,6 @@ async function main(): Promise<void> {
     const scanTimer = timeSends(scanClient);
     const ctx: Context = {
       cloud,
-      table: mainTable,
-      items,
       segments,
       concurrency,
       scanClient,
