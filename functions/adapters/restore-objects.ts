@@ -39,6 +39,18 @@ export async function* gzipLines(body: Buffer): AsyncGenerator<string> {
   }
 }
 
+/** The non-empty lines of a gzip NDJSON object, as views of the decompressed bytes (no copies). */
+export async function* gzipLineBuffers(body: Buffer): AsyncGenerator<Buffer> {
+  const bytes = await gunzipAsync(body);
+  let start = 0;
+  while (start < bytes.length) {
+    let end = bytes.indexOf(10, start);
+    if (end < 0) end = bytes.length;
+    if (end > start) yield bytes.subarray(start, end);
+    start = end + 1;
+  }
+}
+
 /**
  * Manifests by key. A warm Lambda container serves many work units of the same restore, so the
  * (immutable) manifest is read and parsed once per container, not once per unit.

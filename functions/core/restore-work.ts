@@ -105,28 +105,51 @@ export function asChangeRecord(value: unknown, key: string, line: number): Chang
 
 /**
  * ship-log writes each line with `table`, `op` and `keys` first. For such a line the key object
- * is cut out and hashed without parsing the (usually much larger) new image, so a worker pays a
- * full parse only for the records of its own partition. Any other shape takes the full parse.
+ * is cut out of the line's bytes and hashed without decoding or parsing the (usually much
+ * larger) new image, so a worker pays a full parse only for the records of its own partition.
+ * Any other shape takes the full parse. Scanning bytes for `"`, `\`, `{`, `}` is safe in UTF-8:
+ * no multi-byte sequence contains an ASCII byte.
  */
-const FAST_PREFIX = /^\{"table":"[A-Za-z0-9_.-]+","op":"(?:INSERT|MODIFY|REMOVE)","keys":/;
+const FAST_PREFIX = /^\{"table":"[A-Za-z0-9_.-]+","op":"(?:INSERT|MODIFY|REMOVE)","keys":$/;
+const KEYS_MARK = Buffer.from('"keys":');
 
-function keysSlice(line: string): string | undefined {
-  const match = FAST_PREFIX.exec(line);
-  if (!match) return undefined;
-  const start = match[0].length;
-  if (line.charCodeAt(start) !== 123 /* { */) return undefined;
+function keysSlice(line: Buffer): string | undefined {
+  const at = line.indexOf(KEYS_MARK);
+  if (at < 0 || at > 300) return undefined;
+  const start = at + KEYS_MARK.length;
+  if (line[start] !== 123 /* { */ || !FAST_PREFIX.test(line.toString('latin1', 0, start))) return undefined;
   let depth = 0;
   let inString = false;
   for (let i = start; i < line.length; i++) {
-    const c = line.charCodeAt(i);
+    const c = line[i];
     if (inString) {
       if (c === 92 /* \ */) i++;
       else if (c === 34 /* " */) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 123) depth++;
-    else if (c === 125 /* } */ && --depth === 0) return line.slice(start, i + 1);
+    else if (c === 125 /* } */ && --depth === 0) return line.toString('utf8', start, i + 1);
   }
   return undefined;
+}
+
+/**
+ * A key of one or two scalar attributes, names in sorted order, no escape sequences: then the
+ * text is exactly `canonicalJsonItem` of what it parses to (JSON.stringify escapes nothing in a
+ * string without quotes, backslashes or control characters), so it can be hashed as it is.
+ */
+const CANONICAL_KEYS = /^\{"([^"\\]+)":\{"[SNB]":"[^"\\]*"\}(?:,"([^"\\]+)":\{"[SNB]":"[^"\\]*"\})?\}$/;
+
+function partitionOfKeyText(slice: string, partitions: number, key: string, lineNo: number): number {
+  const match = CANONICAL_KEYS.exec(slice);
+  if (match && (match[2] === undefined || (match[1] as string) < match[2])) return fnv1a(slice) % partitions;
+  let keys: unknown;
+  try {
+    keys = JSON.parse(slice);
+  } catch {
+    throw new MalformedLogLineError(key, lineNo, 'keys are not JSON');
+  }
+  if (!isObject(keys)) throw new MalformedLogLineError(key, lineNo, 'keys is not an object');
+  return partitionOfKeys(keys as JsonItem, partitions);
 }
 
 /**
@@ -134,28 +157,22 @@ function keysSlice(line: string): string | undefined {
  * Both paths hash the same canonical key text, so they always agree.
  */
 export function decodeIfMine(
-  text: string,
+  line: Buffer | string,
   partition: number,
   partitions: number,
   key: string,
   lineNo: number,
 ): ChangeRecord | undefined {
+  const bytes = typeof line === 'string' ? Buffer.from(line) : line;
   if (partitions > 1) {
-    const slice = keysSlice(text);
+    const slice = keysSlice(bytes);
     if (slice !== undefined) {
-      let keys: unknown;
-      try {
-        keys = JSON.parse(slice);
-      } catch {
-        throw new MalformedLogLineError(key, lineNo, 'keys are not JSON');
-      }
-      if (!isObject(keys)) throw new MalformedLogLineError(key, lineNo, 'keys is not an object');
-      if (partitionOfKeys(keys as JsonItem, partitions) !== partition) return undefined;
+      if (partitionOfKeyText(slice, partitions, key, lineNo) !== partition) return undefined;
     }
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(typeof line === 'string' ? line : line.toString('utf8'));
   } catch {
     throw new MalformedLogLineError(key, lineNo, 'not JSON');
   }

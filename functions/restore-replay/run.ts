@@ -3,7 +3,7 @@ import type { LogCatalog } from '../adapters/log-catalog';
 import type { ObjectStore } from '../adapters/object-store';
 import type { RestoreCatalog } from '../adapters/restore-catalog';
 import { attemptRef, JobFence, runningJob, targetOf } from '../adapters/restore-job';
-import { gzipLines, readVerified } from '../adapters/restore-objects';
+import { gzipLineBuffers, readVerified } from '../adapters/restore-objects';
 import type { TargetTables } from '../adapters/restore-tables';
 import { itemFromJson } from '../core/dynamo-json';
 import { InvalidInputError } from '../core/errors';
@@ -66,7 +66,7 @@ export async function run(event: unknown, deps: ReplayDeps): Promise<ReplayOutpu
   for (const object of objects) {
     const body = await readVerified(deps.store, object.key, { sha256: object.sha256, bytes: object.bytes });
     let lineNo = 0;
-    for await (const line of gzipLines(body)) {
+    for await (const line of gzipLineBuffers(body)) {
       lineNo++;
       const change = decodeIfMine(line, input.partition, input.partitions, object.key, lineNo);
       if (change && change.table === input.table && change.ts >= logFrom && change.ts <= logTo)

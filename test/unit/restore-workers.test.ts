@@ -118,6 +118,25 @@ describe('replay worker memory bound', () => {
   });
 });
 
+describe('key-hash partitioning of log lines', () => {
+  it('hashing the raw key text agrees with the canonical key for scalar keys, any names, escapes and order', () => {
+    const scalar = fc.oneof(
+      fc.string().map((S) => ({ S })),
+      fc.integer().map((n) => ({ N: String(n) })),
+      fc.base64String({ minLength: 4, maxLength: 12 }).map((B) => ({ B })),
+    );
+    const keys = fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }), scalar, { minKeys: 1, maxKeys: 2 });
+    fc.assert(
+      fc.property(keys, fc.integer({ min: 2, max: 9 }), (k, n) => {
+        const line = Buffer.from(JSON.stringify({ table: 'orders', op: 'REMOVE', keys: k, ts: 1 }));
+        const owners = Array.from({ length: n }, (_, p) => p).filter((p) => decodeIfMine(line, p, n, 'k', 1));
+        expect(owners).toEqual([partitionOfKeys(k as never, n)]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('interrupted restores, resumed, end like uninterrupted ones', () => {
   it.each(['load', 'replay'] as const)('a crash during %s, then resume: the same tables', async (phase) => {
     // Prepare: a reference restore, then one whose writer dies after 30 writes of that phase.
