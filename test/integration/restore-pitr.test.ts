@@ -164,13 +164,17 @@ describe('point-in-time restore on the emulators', () => {
   it('replaying every partition twice over the loaded tables gives the same tables', async () => {
     // Prepare: a control plane whose replay worker applies its unit, then applies it again.
     const deps = replayDeps();
-    const plane = await privateControlPlane(cfg, { restore: { targetRecordsPerPartition: 40 } }, (registry) => ({
-      ...registry,
-      'restore-replay': async (event) => {
-        await restoreReplay(event, { ...deps, restoreCatalog: forgetReplayProgress(deps.restoreCatalog) });
-        return restoreReplay(event, { ...deps, restoreCatalog: forgetReplayProgress(deps.restoreCatalog) });
-      },
-    }));
+    const plane = await privateControlPlane(
+      cfg,
+      { restore: { targetRecordsPerPartition: 40 } },
+      (registry) => ({
+        ...registry,
+        'restore-replay': async (event) => {
+          await restoreReplay(event, { ...deps, restoreCatalog: forgetReplayProgress(deps.restoreCatalog) });
+          return restoreReplay(event, { ...deps, restoreCatalog: forgetReplayProgress(deps.restoreCatalog) });
+        },
+      }),
+    );
     try {
       // Act
       const started = await invoke(plane.lambda, 'start-restore', {
@@ -212,20 +216,24 @@ describe('point-in-time restore on the emulators', () => {
           };
         }
       })(deps.dynamodb);
-      const plane = await privateControlPlane(cfg, { restore: { targetRecordsPerPartition: 40 } }, (registry) => ({
-        ...registry,
-        ...(phase === 'load'
-          ? {
-              'restore-load': (event) =>
-                restoreLoad(event, {
-                  ...deps,
-                  tables: dying,
-                  remainingMs: () => 900_000,
-                  config: { writeConcurrency: 4, timeReserveMs: 1_000 },
-                }),
-            }
-          : { 'restore-replay': (event) => restoreReplay(event, { ...deps, tables: dying }) }),
-      }));
+      const plane = await privateControlPlane(
+        cfg,
+        { restore: { targetRecordsPerPartition: 40 } },
+        (registry) => ({
+          ...registry,
+          ...(phase === 'load'
+            ? {
+                'restore-load': (event) =>
+                  restoreLoad(event, {
+                    ...deps,
+                    tables: dying,
+                    remainingMs: () => 900_000,
+                    config: { writeConcurrency: 4, timeReserveMs: 1_000 },
+                  }),
+              }
+            : { 'restore-replay': (event) => restoreReplay(event, { ...deps, tables: dying }) }),
+        }),
+      );
       const prefix = `cut-${phase}-`;
       try {
         const started = await invoke(plane.lambda, 'start-restore', {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalItem, type Item, itemToJson } from '../../functions/core/dynamo-json';
+import { type Item, itemToJson } from '../../functions/core/dynamo-json';
 import type { ChangeRecord } from '../../functions/core/log-format';
 import { decodeIfMine, partitionOfKeys } from '../../functions/core/restore-work';
 import type { Micros } from '../../functions/core/time';
