@@ -11,7 +11,10 @@
  * (S3 get + SHA-256 + gunzip + partition filter + parse + last-writer-wins + BatchWriteItem of
  * the winners), against decode-only (S3 get + SHA-256 + gunzip + JSON.parse of every line) of
  * the same objects with as many workers. Goal ≥ 0.5×. Shown for 1 partition and for MAP
- * partitions (each partition's worker reads every object of its table, keeping only its keys).
+ * partitions (each partition's worker reads and gunzips every object of its table, keeping only
+ * its keys: P× the decompression, the price of a memory bound without a shuffle), once with
+ * the winners discarded (the replay's own cost) and once written (bounded by the table's write
+ * rate, shown against bare BatchWriteItem's).
  *
  *   --rounds N (BENCH_ROUNDS, 3: load medians)
  *   --items N (BENCH_ITEMS, 20000)  --records N (BENCH_RECORDS, 100000)  --keys N (BENCH_KEYS, 10000)
