@@ -1,119 +1,196 @@
 /**
- * `npm run demo`: the whole snapshot story on the local cloud, with no AWS account.
- * Starts the emulators and control plane, creates and fills two tables with every DynamoDB
- * type, registers them as a cluster, takes a snapshot through the real path (Lambda Invoke →
- * state machine → segment workers → manifest), verifies it against a scan of the source, prints
- * a summary, and stops everything.
+ * `npm run demo`: the whole Rewind story on the local cloud, with no AWS account.
+ *  1. start the local cloud (DynamoDB Local, kinesalite, s3rver, control plane, change bridge,
+ *     Kinesis poller → ship-log);
+ *  2. create two tables with every DynamoDB type, protect them as cluster "demo";
+ *  3. run a continuous workload and take a snapshot while it writes;
+ *  4. record the tables' state, then a "bad deploy" at instant M deletes and corrupts items;
+ *  5. wait for the log checkpoint to pass M, restore the cluster to just before M into new
+ *     tables, verify them against the recorded state, print a summary, stop everything.
+ * Every step goes through the `rewind` CLI and the same handlers and state machines as AWS.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { DynamoCatalog } from '../functions/adapters/dynamo-catalog';
-import { S3ObjectStore } from '../functions/adapters/s3-object-store';
-import { type BackupRecord, CATALOG_SCHEMA_VERSION } from '../functions/core/catalog-model';
-import { formatIsoMicros } from '../functions/core/time';
-import { dynamoClient, lambdaClient, s3Client } from './clients';
+import { nowMicros } from '../functions/adapters/clock';
+import { DynamoLogCatalog } from '../functions/adapters/dynamo-log-catalog';
+import { formatIsoMicros, type Micros } from '../functions/core/time';
+import { enableChangeCapture } from './change-capture';
+import { memoryIo } from './cli/io';
+import { main as rewind } from './cli/main';
+import { dynamoClient, type LocalConfig, lambdaClient } from './clients';
 import { rewindCloudOptions, startLocalCloud } from './cloud';
-import { compareItemSets, readManifest, setsMatch, snapshotItems, tableItems } from './snapshot-check';
+import { badDeploy, startWorkload } from './demo/oracle';
+import { compareItemSets, setsMatch, tableItems } from './snapshot-check';
 import { createDemoTable, type DemoTableKind, demoItem, loadItems, range } from './workload';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const ITEMS_PER_TABLE = Number(process.env.DEMO_ITEMS_PER_TABLE ?? 30_000);
+const ITEMS_PER_TABLE = Number(process.env.DEMO_ITEMS_PER_TABLE ?? 25_000);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function main(): Promise<number> {
+/** Run a `rewind` command in-process with `--json`; its document, or an error with its output. */
+async function cli(cfg: LocalConfig, args: string[]): Promise<Record<string, unknown>> {
+  const out = memoryIo();
+  const code = await rewind(['--local', cfg.dir, ...args, '--json'], out.io);
+  if (code !== 0) throw new Error(`rewind ${args.join(' ')} exited ${code}: ${out.stdout()} ${out.stderr()}`);
+  return JSON.parse(out.stdout()) as Record<string, unknown>;
+}
+
+/** Run the checkpoint advancer (EventBridge every minute on AWS) until the checkpoint passes `target`. */
+async function waitForCheckpoint(cfg: LocalConfig, cluster: string, target: Micros): Promise<Micros> {
+  const lambda = lambdaClient(cfg);
+  const logCatalog = new DynamoLogCatalog(dynamoClient(cfg), cfg.catalogTable);
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    await lambda.send(
+      new InvokeCommand({
+        FunctionName: 'advance-checkpoint',
+        Payload: new TextEncoder().encode(JSON.stringify({ cluster })),
+      }),
+    );
+    const checkpoint = (await logCatalog.getClusterCheckpoint(cluster))?.checkpoint;
+    if (checkpoint !== undefined && checkpoint >= target) return checkpoint;
+    if (Date.now() > deadline)
+      throw new Error(`checkpoint still ${checkpoint} short of ${formatIsoMicros(target)}`);
+    await sleep(250);
+  }
+}
+
+async function demo(cfg: LocalConfig): Promise<boolean> {
+  const dynamodb = dynamoClient(cfg);
+  const tables: { name: string; kind: DemoTableKind }[] = [
+    { name: 'demo-orders', kind: 'orders' },
+    { name: 'demo-blobs', kind: 'blobs' },
+  ];
+  const loadStart = performance.now();
+  for (const { name, kind } of tables) {
+    await createDemoTable(dynamodb, name, kind);
+    await loadItems(
+      dynamodb,
+      name,
+      (function* () {
+        for (const i of range(ITEMS_PER_TABLE)) yield demoItem(kind, i);
+      })(),
+    );
+    log(`  ${name}: ${ITEMS_PER_TABLE} items`);
+  }
+  log(
+    `loaded ${tables.length * ITEMS_PER_TABLE} items in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`,
+  );
+
+  log('protect: rewind cluster register --cluster demo --tables demo-orders,demo-blobs');
+  await cli(cfg, [
+    'cluster',
+    'register',
+    '--cluster',
+    'demo',
+    '--tables',
+    tables.map((t) => t.name).join(','),
+  ]);
+  await enableChangeCapture(
+    cfg,
+    'demo',
+    tables.map((t) => t.name),
+  ); // idempotent: register does it too
+
+  log('workload: ~50 writes/s on demo-orders (puts, updates, deletes) from now on');
+  const workload = startWorkload(dynamodb, 'demo-orders', ITEMS_PER_TABLE, 50);
+  await sleep(2_000);
+
+  log('snapshot while writes continue: rewind backup start --cluster demo --wait');
+  const snapshotStart = performance.now();
+  const backup = await cli(cfg, [
+    'backup',
+    'start',
+    '--cluster',
+    'demo',
+    '--name',
+    'demo-snapshot',
+    '--wait',
+  ]);
+  const snapshotSeconds = (performance.now() - snapshotStart) / 1000;
+  if (backup.status !== 'COMPLETED') throw new Error(`backup ended ${String(backup.status)}`);
+  await sleep(3_000); // writes go on past the snapshot's restorableFrom (endTs + margin)
+  const ops = await workload.stop();
+  await sleep(2_000); // the change bridge stamps what it has read; let it drain
+
+  log('recording the state of both tables before the mistake…');
+  const before = new Map<string, string[]>();
+  for (const { name } of tables) before.set(name, await tableItems(dynamodb, name));
+  const mistakeAt = nowMicros();
+  log(`bad deploy at ${formatIsoMicros(mistakeAt)}: 200 items deleted, 200 corrupted`);
+  await badDeploy(dynamodb, 'demo-orders', ITEMS_PER_TABLE, 200);
+
+  const restorePoint = mistakeAt - 1;
+  const lagStart = nowMicros();
+  const checkpoint = await waitForCheckpoint(cfg, 'demo', restorePoint);
+  const checkpointWait = (nowMicros() - lagStart) / 1e6;
+  const status = await cli(cfg, ['status', '--cluster', 'demo']).catch(() => ({}) as Record<string, unknown>);
+
+  log(
+    `PITR: rewind restore start --cluster demo --to ${formatIsoMicros(restorePoint)} --target-prefix restored- --wait`,
+  );
+  const restoreStart = performance.now();
+  const restore = await cli(cfg, [
+    'restore',
+    'start',
+    '--cluster',
+    'demo',
+    '--to',
+    formatIsoMicros(restorePoint),
+    '--target-prefix',
+    'restored-',
+    '--wait',
+  ]);
+  const restoreSeconds = (performance.now() - restoreStart) / 1000;
+
+  log('verifying restored tables against the recorded state…');
+  let verified = restore.status === 'COMPLETED';
+  const rows: string[] = [];
+  for (const { name } of tables) {
+    const comparison = compareItemSets(
+      before.get(name) ?? [],
+      await tableItems(dynamodb, `restored-${name}`),
+    );
+    verified &&= setsMatch(comparison);
+    rows.push(
+      `  verified      restored-${name}: ${comparison.actual} items, missing ${comparison.missing}, unexpected ${comparison.unexpected}, duplicates ${comparison.duplicates}`,
+    );
+  }
+  const phases = (restore.phases ?? {}) as Record<string, { seconds: number | null }>;
+  console.log(
+    [
+      '',
+      'Rewind demo — snapshot, log backup, mistake, point-in-time restore',
+      `  workload      ${ops} writes during the run; snapshot taken while they continued`,
+      `  snapshot      ${String(backup.backupId)}: ${String(backup.items)} items, ${mib(Number(backup.bytes))} raw → ${mib(Number(backup.storedBytes))} stored, ${snapshotSeconds.toFixed(1)} s`,
+      `  mistake       ${formatIsoMicros(mistakeAt)} (400 bad writes)`,
+      `  checkpoint    ${formatIsoMicros(checkpoint)}, passed the mistake ${checkpointWait.toFixed(1)} s after it; rpo ${String(status.rpoSeconds ?? 'n/a')} s`,
+      `  restore       to ${String(restore.restorePoint)}: ${String(restore.status)} in ${restoreSeconds.toFixed(1)} s`,
+      `  phases (s)    ${Object.entries(phases)
+        .map(([p, v]) => `${p} ${v?.seconds?.toFixed(2) ?? '-'}`)
+        .join(', ')}`,
+      `  items         ${String(restore.items)} restored into ${(restore.tables as unknown[]).length} new tables`,
+      ...rows,
+      `  result        ${verified ? 'restored tables equal the source state just before the mistake' : 'MISMATCH'}`,
+      '',
+    ].join('\n'),
+  );
+  return verified;
+}
+
+async function mainDemo(): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'rewind-demo-'));
-  log('starting the local cloud (DynamoDB Local, kinesalite, s3rver, control plane)…');
+  log('starting the local cloud (DynamoDB Local, kinesalite, s3rver, control plane, change bridge, poller)…');
   const cloud = await startLocalCloud(await rewindCloudOptions(dir));
   const stopOnSignal = () => void cloud.stop().finally(() => process.exit(130));
   process.once('SIGINT', stopOnSignal);
   try {
-    const cfg = cloud.config;
-    const dynamodb = dynamoClient(cfg);
-    const catalog = new DynamoCatalog(dynamodb, cfg.catalogTable);
-    const store = new S3ObjectStore(s3Client(cfg), cfg.bucket);
-
-    const tables: { name: string; kind: DemoTableKind }[] = [
-      { name: 'demo-orders', kind: 'orders' },
-      { name: 'demo-blobs', kind: 'blobs' },
-    ];
-    const loadStart = performance.now();
-    for (const { name, kind } of tables) {
-      await createDemoTable(dynamodb, name, kind);
-      await loadItems(
-        dynamodb,
-        name,
-        (function* () {
-          for (const i of range(ITEMS_PER_TABLE)) yield demoItem(kind, i);
-        })(),
-        { onProgress: (n) => n % 5000 < 25 && log(`  ${name}: ${n} items`) },
-      );
-    }
-    log(
-      `loaded ${tables.length * ITEMS_PER_TABLE} items in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`,
-    );
-
-    await catalog.putCluster({
-      schemaVersion: CATALOG_SCHEMA_VERSION,
-      clusterName: 'demo',
-      tables: tables.map((t) => t.name),
-      retentionDays: 7,
-      createdAt: new Date().toISOString(),
-    });
-
-    log('snapshot: invoking start-backup {"cluster":"demo","name":"demo-snapshot"}…');
-    const started = performance.now();
-    const backup = await snapshot(lambdaClient(cfg), catalog);
-    const seconds = (performance.now() - started) / 1000;
-    if (backup.status !== 'COMPLETED') {
-      log(`backup ${backup.backupId} ended ${backup.status}: ${backup.failure?.cause ?? ''}`);
-      return 1;
-    }
-
-    log('verifying: every source item exactly once in the chunks, every checksum…');
-    const manifest = await readManifest(store, backup.manifestKey ?? '');
-    let verified = true;
-    for (const { name } of tables) {
-      const comparison = compareItemSets(
-        await tableItems(dynamodb, name),
-        await snapshotItems(store, manifest, name),
-      );
-      verified &&= setsMatch(comparison);
-      log(`  ${name}: ${JSON.stringify(comparison)}`);
-    }
-
-    const summary = {
-      backupId: backup.backupId,
-      status: backup.status,
-      startTs: formatIsoMicros(backup.startTs ?? 0),
-      endTs: formatIsoMicros(backup.endTs ?? 0),
-      tables: backup.tables.map((t) => ({ name: t.name, items: t.items, chunks: t.chunks })),
-      items: backup.items,
-      rawBytes: backup.rawBytes,
-      storedBytes: backup.storedBytes,
-      durationSeconds: Number(seconds.toFixed(2)),
-      itemsPerSecond: Math.round(backup.items / seconds),
-      rawMiBPerSecond: Number((backup.rawBytes / 1024 / 1024 / seconds).toFixed(2)),
-      verified,
-    };
-    console.log(
-      [
-        '',
-        'Rewind demo — snapshot backup',
-        `  backup        ${summary.backupId} (${summary.status})`,
-        `  window        ${summary.startTs} → ${summary.endTs}`,
-        ...summary.tables.map((t) => `  table         ${t.name}: ${t.items} items in ${t.chunks} chunk(s)`),
-        `  items         ${summary.items}`,
-        `  bytes         ${mib(summary.rawBytes)} raw → ${mib(summary.storedBytes)} stored (${(summary.rawBytes / summary.storedBytes).toFixed(1)}×)`,
-        `  duration      ${summary.durationSeconds} s  (${summary.itemsPerSecond} items/s, ${summary.rawMiBPerSecond} MiB/s raw)`,
-        `  verified      ${verified ? 'yes: every item exactly once, every type intact, every checksum' : 'NO'}`,
-        '',
-      ].join('\n'),
-    );
-    return verified ? 0 : 1;
+    return (await demo(cloud.config)) ? 0 : 1;
   } finally {
     process.off('SIGINT', stopOnSignal);
     await cloud.stop();
@@ -122,29 +199,7 @@ async function main(): Promise<number> {
   }
 }
 
-async function snapshot(
-  lambda: ReturnType<typeof lambdaClient>,
-  catalog: DynamoCatalog,
-): Promise<BackupRecord> {
-  const response = await lambda.send(
-    new InvokeCommand({
-      FunctionName: 'start-backup',
-      Payload: new TextEncoder().encode(JSON.stringify({ cluster: 'demo', name: 'demo-snapshot' })),
-    }),
-  );
-  const payload = JSON.parse(new TextDecoder().decode(response.Payload)) as {
-    backupId: string;
-    errorMessage?: string;
-  };
-  if (response.FunctionError) throw new Error(`start-backup failed: ${payload.errorMessage}`);
-  for (;;) {
-    const backup = await catalog.getBackup('demo', payload.backupId);
-    if (backup && backup.status !== 'RUNNING') return backup;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-main().then(
+mainDemo().then(
   (code) => process.exit(code),
   (error: unknown) => {
     console.error(error);
