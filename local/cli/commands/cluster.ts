@@ -4,6 +4,7 @@ import { nowMicros } from '../../../functions/adapters/clock';
 import { CATALOG_SCHEMA_VERSION, type ClusterRecord } from '../../../functions/core/catalog-model';
 import { ClusterNotFoundError, InvalidInputError } from '../../../functions/core/errors';
 import { formatIsoMicros } from '../../../functions/core/time';
+import { enableChangeCapture } from '../../change-capture';
 import { act, type CliContext, type CommandGroup } from '../context';
 import { UsageError } from '../errors';
 import { clusterDetails, clusterTable, clusterView } from '../format';
@@ -89,6 +90,8 @@ async function register(ctx: CliContext, options: RegisterOptions): Promise<void
       throw error;
     }
   }
+  // Local stand-in for enabling the Kinesis streaming destination (idempotent): the log backup starts here.
+  if (target.local) await enableChangeCapture(target.local, options.cluster, options.tables);
   const existing = await target.catalog.getCluster(options.cluster);
   const record: ClusterRecord = {
     schemaVersion: CATALOG_SCHEMA_VERSION,

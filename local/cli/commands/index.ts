@@ -3,6 +3,7 @@ import { backupCommands } from './backup';
 import { clusterCommands } from './cluster';
 import { localCommands } from './local';
 import { restoreCommands } from './restore';
+import { statusCommands } from './status';
 
 /** Every command group, in help order. A new group is one file in this folder and one line here. */
 export const commandGroups: CommandGroup[] = [
@@ -10,4 +11,5 @@ export const commandGroups: CommandGroup[] = [
   clusterCommands,
   backupCommands,
   restoreCommands,
+  statusCommands,
 ];
