@@ -228,3 +228,17 @@ export const resumeRestoreFunction = {
   name: 'restore-resume',
   entry: 'functions/restore-resume/handler.ts',
 } as const;
+
+/** Retention sweep (issue 5). SKEW_MARGIN_MS must equal finalize-snapshot's. */
+export const sweepRetentionEnv = z.object({
+  ...storage,
+  SKEW_MARGIN_MS: positiveInt.default(1_000),
+  /** FAILED backups younger than this keep their objects. */
+  FAILED_GRACE_HOURS: positiveInt.default(48),
+});
+export type SweepRetentionEnv = z.infer<typeof sweepRetentionEnv>;
+
+export const sweepRetentionFunction = {
+  name: 'sweep-retention',
+  entry: 'functions/sweep-retention/handler.ts',
+} as const;

@@ -16,6 +16,7 @@ import {
   snapshotFunctions,
   startBackupFunction,
   startRestoreFunction,
+  sweepRetentionFunction,
 } from '../functions/env';
 import { run as failSnapshot } from '../functions/fail-snapshot/run';
 import { run as finalizeSnapshot } from '../functions/finalize-snapshot/run';
@@ -32,6 +33,7 @@ import { run as scanSegment } from '../functions/scan-segment/run';
 import { run as shipLog } from '../functions/ship-log/run';
 import { run as startBackup } from '../functions/start-backup/run';
 import { run as startRestore } from '../functions/start-restore/run';
+import { DEFAULT_FAILED_GRACE_MICROS, run as sweepRetention } from '../functions/sweep-retention/run';
 import {
   dynamoClient,
   kinesisClient,
@@ -155,6 +157,17 @@ export function createLocalFunctions(
         kinesis,
         now: nowMicros,
         config: { marginMicros: settings.propagationMarginMs * 1000, shardConcurrency: 8 },
+      }),
+    [sweepRetentionFunction.name]: (event) =>
+      sweepRetention(event, {
+        catalog,
+        logCatalog,
+        store,
+        now: nowMicros,
+        config: {
+          marginMicros: settings.skewMarginMs * 1000,
+          failedGraceMicros: DEFAULT_FAILED_GRACE_MICROS,
+        },
       }),
     ...restoreLocalFunctions(cfg, restore, settings.skewMarginMs),
   };

@@ -1,0 +1,127 @@
+import type { Catalog } from '../adapters/catalog';
+import type { LogCatalog } from '../adapters/log-catalog';
+import type { ObjectStore } from '../adapters/object-store';
+import type { BackupRecord } from '../core/catalog-model';
+import { ClusterNotFoundError } from '../core/errors';
+import { parseEvent } from '../core/events';
+import { clusterPrefix } from '../core/keys';
+import { type LogObjectSummary, planRetention, type RetentionDecision } from '../core/retention';
+import { formatIsoMicros, type Micros, parseIsoMicros } from '../core/time';
+import { run as deleteBackup } from '../delete-backup/run';
+import { type SweepRetentionResult, sweepRetentionEvent } from './schema';
+
+export interface SweepRetentionDeps {
+  catalog: Catalog;
+  logCatalog: LogCatalog;
+  store: ObjectStore;
+  now: () => Micros;
+  config: {
+    /** finalize-snapshot's skew margin: a snapshot's log starts at its startTs minus it. */
+    marginMicros: number;
+    /** FAILED backups younger than this keep their objects. */
+    failedGraceMicros: number;
+  };
+}
+
+export const DEFAULT_FAILED_GRACE_MICROS = 2 * 86_400_000_000;
+const BATCH = 1000;
+const LEFTOVERS = 'deleted earlier: objects left over under its prefix';
+
+/**
+ * The retention sweep (DESIGN.md §3.7, issue 5): plan with core/retention.ts as of `now`; with
+ * `confirm`, execute the plan — backups through delete-backup (marked DELETED conditionally,
+ * then their objects), log objects in DeleteObjects batches of 1,000.
+ *
+ * Idempotent and convergent: only log objects still in the bucket are planned, and a DELETED
+ * backup with objects left under its prefix (a crash between the mark and the delete) is planned
+ * for deletion again, so a re-run finishes what a crashed run began and a second run deletes
+ * nothing. Log-object index entries stay in the catalog (restores only read entries inside the
+ * kept window).
+ */
+export async function run(event: unknown, deps: SweepRetentionDeps): Promise<SweepRetentionResult> {
+  const request = parseEvent(sweepRetentionEvent, event, 'sweep-retention event');
+  const now = request.now !== undefined ? parseIsoMicros(request.now, 'now') : deps.now();
+  const cluster = await deps.catalog.getCluster(request.cluster);
+  if (!cluster) throw new ClusterNotFoundError(request.cluster);
+
+  const backups = await deps.catalog.listBackups(request.cluster);
+  const [checkpoint, logObjects] = await Promise.all([
+    deps.logCatalog.getClusterCheckpoint(request.cluster),
+    storedLogObjects(deps, request.cluster, cluster.tables, backups),
+  ]);
+  const plan = planRetention({
+    now,
+    retentionDays: cluster.retentionDays,
+    backups,
+    logObjects,
+    checkpoint: checkpoint?.checkpoint,
+    marginMicros: deps.config.marginMicros,
+    failedGraceMicros: deps.config.failedGraceMicros,
+  });
+  const leftovers = await deletedWithLeftovers(deps.store, backups);
+  const toDelete: RetentionDecision[] = [
+    ...plan.delete,
+    ...leftovers.map((b) => ({ type: 'backup' as const, backupId: b.backupId, reason: LEFTOVERS })),
+  ];
+
+  const deleted = { backups: [] as string[], logObjects: [] as string[] };
+  if (request.confirm) {
+    for (const decision of toDelete) {
+      if (decision.type !== 'backup') continue;
+      await deleteBackup(
+        { cluster: request.cluster, backupId: decision.backupId },
+        { catalog: deps.catalog, store: deps.store, now: deps.now },
+      );
+      deleted.backups.push(decision.backupId);
+    }
+    const keys = toDelete.flatMap((d) => (d.type === 'log' ? [d.key] : []));
+    for (let i = 0; i < keys.length; i += BATCH) {
+      const batch = keys.slice(i, i + BATCH);
+      await deps.store.delete(batch);
+      deleted.logObjects.push(...batch);
+    }
+  }
+
+  const reasons: Record<string, string> = {};
+  for (const d of [...plan.keep, ...toDelete]) reasons[d.type === 'backup' ? d.backupId : d.key] = d.reason;
+  return {
+    cluster: request.cluster,
+    now: formatIsoMicros(now),
+    windowStart: formatIsoMicros(plan.windowStart),
+    keep: plan.keep,
+    delete: toDelete,
+    reasons,
+    deleted,
+  };
+}
+
+/** Indexed log objects of the cluster's tables (and its backups' tables) that are still stored. */
+async function storedLogObjects(
+  deps: SweepRetentionDeps,
+  cluster: string,
+  clusterTables: string[],
+  backups: BackupRecord[],
+): Promise<LogObjectSummary[]> {
+  const tables = new Set([...clusterTables, ...backups.flatMap((b) => b.tables.map((t) => t.name))]);
+  const stored = new Set<string>();
+  for await (const object of deps.store.list(`${clusterPrefix(cluster)}logs/`)) stored.add(object.key);
+  const summaries: LogObjectSummary[] = [];
+  for (const table of [...tables].sort()) {
+    for (const o of await deps.logCatalog.listLogObjects(cluster, table, 0, Number.MAX_SAFE_INTEGER)) {
+      if (stored.has(o.key)) summaries.push({ key: o.key, table: o.table, minTs: o.minTs, maxTs: o.maxTs });
+    }
+  }
+  return summaries;
+}
+
+async function deletedWithLeftovers(store: ObjectStore, backups: BackupRecord[]): Promise<BackupRecord[]> {
+  const found: BackupRecord[] = [];
+  for (const backup of backups) {
+    if (backup.status !== 'DELETED' || !backup.snapshotPrefix) continue;
+    for await (const _ of store.list(backup.snapshotPrefix)) {
+      found.push(backup);
+      break;
+    }
+  }
+  return found;
+}
