@@ -1,0 +1,117 @@
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DynamoLogCatalog } from '../../functions/adapters/dynamo-log-catalog';
+import { parseIsoMicros } from '../../functions/core/time';
+import { memoryIo } from '../../local/cli/io';
+import { main } from '../../local/cli/main';
+import { createDemoTable, demoItem, loadItems, range } from '../../local/workload';
+import { localClients, uniqueName } from '../support/cloud';
+
+const cfg = inject('localConfig');
+const { dynamodb, lambda } = localClients(cfg);
+const logCatalog = new DynamoLogCatalog(dynamodb, cfg.catalogTable);
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+async function rewind(...argv: string[]) {
+  const capture = memoryIo({ cwd: cfg.dir });
+  const code = await main(['--local', cfg.dir, ...argv], capture.io, { pollIntervalMs: 200 });
+  const stdout = capture.stdout();
+  return {
+    code,
+    stdout,
+    stderr: capture.stderr(),
+    json: () => JSON.parse(stdout) as Record<string, unknown>,
+  };
+}
+
+/** What EventBridge does every minute on AWS: run advance-checkpoint, until it passes `target`. */
+async function advanceUntil(cluster: string, target: number): Promise<number> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    await lambda.send(
+      new InvokeCommand({
+        FunctionName: 'advance-checkpoint',
+        Payload: new TextEncoder().encode(JSON.stringify({ cluster })),
+      }),
+    );
+    const checkpoint = (await logCatalog.getClusterCheckpoint(cluster))?.checkpoint;
+    if (checkpoint !== undefined && checkpoint >= target) return checkpoint;
+    if (Date.now() > deadline) throw new Error(`checkpoint ${checkpoint} never reached ${target}`);
+    await sleep(250);
+  }
+}
+
+const cluster = uniqueName('status');
+const orders = uniqueName('status-orders');
+
+beforeAll(async () => {
+  await createDemoTable(dynamodb, orders, 'orders');
+});
+
+afterAll(() => {
+  dynamodb.destroy();
+  lambda.destroy();
+});
+
+describe('rewind status on the local cloud', () => {
+  it('exits 2 for an unknown cluster, naming it', async () => {
+    // Act
+    const result = await rewind('status', '--cluster', 'no-such-cluster', '--json');
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('no-such-cluster');
+  });
+
+  it('shows the checkpoint past the last write, a PITR window and no gaps', {
+    timeout: 180_000,
+  }, async () => {
+    // Arrange: register (enables change capture), write, back up, write more, advance.
+    expect((await rewind('cluster', 'register', '--cluster', cluster, '--tables', orders)).code).toBe(0);
+    await loadItems(
+      dynamodb,
+      orders,
+      [...range(40)].map((i) => demoItem('orders', i)),
+    );
+    const backup = await rewind('backup', 'start', '--cluster', cluster, '--wait', '--json');
+    expect(backup.code).toBe(0);
+    await loadItems(
+      dynamodb,
+      orders,
+      [...range(20, 40)].map((i) => demoItem('orders', i)),
+    );
+    const lastWrite = Date.now() * 1000;
+    await advanceUntil(cluster, lastWrite);
+
+    // Act
+    const result = await rewind('status', '--cluster', cluster, '--json');
+
+    // Assess
+    expect(result.code).toBe(0);
+    const doc = result.json() as {
+      checkpoint: string;
+      rpoSeconds: number;
+      pitrWindow: { earliest: string | null; latest: string | null };
+      lastBackup: { backupId: string; status: string; endTs: string | null };
+      gaps: unknown[];
+      shards: { shardId: string; shippedTs: string; closed: boolean }[];
+      holds: number;
+    };
+    expect(parseIsoMicros(doc.checkpoint)).toBeGreaterThanOrEqual(lastWrite);
+    expect(doc.rpoSeconds).toBeGreaterThanOrEqual(0);
+    expect(doc.pitrWindow.earliest).not.toBeNull();
+    expect(doc.pitrWindow.latest).toBe(doc.checkpoint);
+    expect(parseIsoMicros(doc.pitrWindow.earliest ?? '')).toBeLessThanOrEqual(parseIsoMicros(doc.checkpoint));
+    expect(doc.lastBackup).toEqual({
+      backupId: backup.json().backupId,
+      status: 'COMPLETED',
+      endTs: backup.json().endTs,
+    });
+    expect(doc.gaps).toEqual([]);
+    expect(doc.shards.length).toBeGreaterThan(0);
+    expect(doc.holds).toBe(0);
+
+    const human = await rewind('status', '--cluster', cluster);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain(doc.checkpoint);
+  });
+});
