@@ -141,7 +141,7 @@ async function startBackup(
 }
 
 /** Poll the catalog until the backup leaves RUNNING, showing progress on stderr. */
-async function waitForBackup(
+export async function waitForBackup(
   ctx: CliContext,
   target: Target,
   cluster: string,

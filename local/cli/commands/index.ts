@@ -3,6 +3,8 @@ import { backupCommands } from './backup';
 import { clusterCommands } from './cluster';
 import { localCommands } from './local';
 import { restoreCommands } from './restore';
+import { scheduleCommands } from './schedule';
+import { sweepCommands } from './sweep';
 import { statusCommands } from './status';
 
 /** Every command group, in help order. A new group is one file in this folder and one line here. */

@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import type { BackupRecord } from '../../../functions/core/catalog-model';
+import { startBackupFunction } from '../../../functions/env';
+import { act, type CliContext, type CommandGroup } from '../context';
+import { EXIT_FAILED } from '../errors';
+import { backupDetails, backupView } from '../format';
+import * as parse from '../validate';
+import { invokeFunction, waitForBackup } from './backup';
+
+/** `rewind schedule run --cluster C`: do now what the automatic-backup schedule does (CLI.md). */
+export const scheduleCommands: CommandGroup = (program: Command, ctx: CliContext) => {
+  const group = program.command('schedule').description('the automatic-backup schedule of a cluster');
+
+  group
+    .command('run')
+    .description('take the automatic backup (kind auto) now, as the schedule would, and wait for it')
+    .requiredOption('--cluster <name>', 'cluster name', parse.name)
+    .option(
+      '--now <instant>',
+      'ISO-8601 UTC instant the schedule fires at (accepted; the backup starts now)',
+      parse.instant,
+    )
+    .action(
+      act(ctx, async (options: { cluster: string }) => {
+        const target = await ctx.target();
+        const started = (await invokeFunction(target, startBackupFunction.name, {
+          cluster: options.cluster,
+          kind: 'auto',
+        })) as BackupRecord;
+        const done = await waitForBackup(ctx, target, options.cluster, started.backupId);
+        const view = backupView(done);
+        ctx.out.result(view, () => backupDetails(view));
+        if (done.status === 'FAILED') {
+          ctx.out.log(
+            `backup ${done.backupId} FAILED: ${done.failure ? `${done.failure.error}: ${done.failure.cause}` : 'no cause recorded'}`,
+          );
+          return EXIT_FAILED;
+        }
+        return 0;
+      }),
+    );
+};

@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import { nowMicros } from '../../../functions/adapters/clock';
+import { DynamoLogCatalog } from '../../../functions/adapters/dynamo-log-catalog';
+import type { RetentionDecision } from '../../../functions/core/retention';
+import { formatIsoMicros, type Micros } from '../../../functions/core/time';
+import { DEFAULT_FAILED_GRACE_MICROS, run as sweepRetention } from '../../../functions/sweep-retention/run';
+import { act, type CliContext, type CommandGroup } from '../context';
+import { table } from '../format';
+import { readStackOutputs, type Target } from '../target';
+import * as parse from '../validate';
+
+/** finalize-snapshot's default skew margin (functions/env.ts SKEW_MARGIN_MS). */
+const SKEW_MARGIN_MICROS = 1_000_000;
+
+/** `rewind sweep --cluster C [--now ISO] [--confirm]`: the retention plan; deletes only with --confirm. */
+export const sweepCommands: CommandGroup = (program: Command, ctx: CliContext) => {
+  program
+    .command('sweep')
+    .description('retention sweep of a cluster: shows the plan; deletes only with --confirm')
+    .requiredOption('--cluster <name>', 'cluster name', parse.name)
+    .option('--now <instant>', 'plan as of this ISO-8601 UTC instant (default: now)', parse.instant)
+    .option('--confirm', 'delete what the plan deletes')
+    .action(
+      act(ctx, async (options: { cluster: string; now?: Micros; confirm?: boolean }) => {
+        const target = await ctx.target();
+        const logCatalog = new DynamoLogCatalog(target.dynamodb, await catalogTableName(ctx, target));
+        const result = await sweepRetention(
+          {
+            cluster: options.cluster,
+            ...(options.now !== undefined ? { now: formatIsoMicros(options.now) } : {}),
+            confirm: options.confirm === true,
+          },
+          {
+            catalog: target.catalog,
+            logCatalog,
+            store: target.store,
+            now: nowMicros,
+            config: { marginMicros: SKEW_MARGIN_MICROS, failedGraceMicros: DEFAULT_FAILED_GRACE_MICROS },
+          },
+        );
+        ctx.out.result(result, () => {
+          const rows = (action: string, ds: RetentionDecision[]) =>
+            ds.map((d) => [action, d.type, d.type === 'backup' ? d.backupId : d.key, d.reason]);
+          const summary = options.confirm
+            ? `deleted ${result.deleted.backups.length} backups and ${result.deleted.logObjects.length} log objects`
+            : `plan only (as of ${result.now}, window from ${result.windowStart}): nothing deleted; run again with --confirm to delete`;
+          return `${table(['action', 'type', 'subject', 'reason'], [...rows('keep', result.keep), ...rows('delete', result.delete)])}\n${summary}`;
+        });
+      }),
+    );
+};
+
+async function catalogTableName(ctx: CliContext, target: Target): Promise<string> {
+  if (target.local) return target.local.catalogTable;
+  const choice = ctx.choice();
+  const outputs = choice.kind === 'aws' ? await readStackOutputs(choice.stack, choice.region) : {};
+  const name = outputs.CatalogTableName;
+  if (!name) throw new Error(`${target.description} has no output CatalogTableName`);
+  return name;
+}
