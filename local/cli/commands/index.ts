@@ -4,8 +4,8 @@ import { clusterCommands } from './cluster';
 import { localCommands } from './local';
 import { restoreCommands } from './restore';
 import { scheduleCommands } from './schedule';
-import { sweepCommands } from './sweep';
 import { statusCommands } from './status';
+import { sweepCommands } from './sweep';
 
 /** Every command group, in help order. A new group is one file in this folder and one line here. */
 export const commandGroups: CommandGroup[] = [
@@ -14,4 +14,6 @@ export const commandGroups: CommandGroup[] = [
   backupCommands,
   restoreCommands,
   statusCommands,
+  scheduleCommands,
+  sweepCommands,
 ];
