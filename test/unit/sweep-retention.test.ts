@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryCatalog } from '../../functions/adapters/memory-catalog';
+import { MemoryLogCatalog } from '../../functions/adapters/memory-log-catalog';
+import { CATALOG_SCHEMA_VERSION } from '../../functions/core/catalog-model';
+import { logKey, snapshotPrefix } from '../../functions/core/keys';
+import { LOG_SCHEMA_VERSION } from '../../functions/core/log-model';
+import { formatIsoMicros, type Micros } from '../../functions/core/time';
+import { run, type SweepRetentionDeps } from '../../functions/sweep-retention/run';
+import { MemoryObjectStore } from '../support/log-fixtures';
+
+const DAY = 86_400_000_000;
+const HOUR = 3_600_000_000;
+const NOW: Micros = 1_800_000_000_000_000;
+const cluster = 'shop';
+const table = 'orders';
+
+/** A store whose delete throws from the `failAt`-th call on (a crash mid-sweep). */
+class CrashingStore extends MemoryObjectStore {
+  calls = 0;
+  failAt = Number.POSITIVE_INFINITY;
+  override async delete(keys: string[]): Promise<number> {
+    this.calls++;
+    if (this.calls >= this.failAt) throw new Error('connection reset');
+    return super.delete(keys);
+  }
+}
+
+/** Auto backups 20, 10 and 1 days old (retention 7 days: the 20-day one goes), 2,500 old log objects. */
+async function world() {
+  const catalog = new MemoryCatalog();
+  const logCatalog = new MemoryLogCatalog();
+  const store = new CrashingStore();
+  await catalog.putCluster({
+    schemaVersion: CATALOG_SCHEMA_VERSION,
+    clusterName: cluster,
+    tables: [table],
+    retentionDays: 7,
+    createdAt: formatIsoMicros(NOW - 30 * DAY),
+  });
+  for (const [i, age] of [20, 10, 1].entries()) {
+    const startTs = NOW - age * DAY;
+    const backupId = `b${i}`;
+    const prefix = snapshotPrefix(cluster, startTs, backupId);
+    await catalog.beginBackup({
+      schemaVersion: CATALOG_SCHEMA_VERSION,
+      clusterName: cluster,
+      backupId,
+      kind: 'auto',
+      status: 'RUNNING',
+      requestedAt: startTs - 1,
+      startTs,
+      snapshotPrefix: prefix,
+      tables: [],
+      items: 0,
+      rawBytes: 0,
+      storedBytes: 0,
+    });
+    await catalog.completeBackup(cluster, backupId, {
+      endTs: startTs + HOUR,
+      restorableFrom: startTs + HOUR + 1_000_000,
+      manifestKey: `${prefix}manifest.json`,
+      tables: [],
+      items: 0,
+      rawBytes: 0,
+      storedBytes: 0,
+    });
+    for (const key of ['manifest.json', `${table}/000000-000000.json.gz`])
+      await store.put(`${prefix}${key}`, '{}');
+  }
+  // 2,500 log objects 25..15 days old (before the anchor, 10 days old) and 100 in the window.
+  const ages = [
+    ...Array.from({ length: 2500 }, (_, i) => 25 * DAY - i * 345_600_000),
+    ...Array.from({ length: 100 }, (_, i) => 5 * DAY - i * HOUR),
+  ];
+  for (const [i, age] of ages.entries()) {
+    const ts = NOW - age;
+    const sequence = `1${String(i).padStart(20, '0')}`;
+    const key = logKey(cluster, table, ts, 'shardId-000000000000', sequence);
+    await store.put(key, 'x');
+    await logCatalog.putLogObject({
+      schemaVersion: LOG_SCHEMA_VERSION,
+      cluster,
+      key,
+      table,
+      shardId: 'shardId-000000000000',
+      firstSequenceNumber: sequence,
+      lastSequenceNumber: sequence,
+      minTs: ts,
+      maxTs: ts,
+      records: 1,
+      rawBytes: 1,
+      bytes: 1,
+      sha256: '0'.repeat(64),
+      writtenAt: ts,
+    });
+  }
+  const deps: SweepRetentionDeps = {
+    catalog,
+    logCatalog,
+    store,
+    now: () => NOW,
+    config: { marginMicros: 1_000_000, failedGraceMicros: 2 * DAY },
+  };
+  return { catalog, store, deps };
+}
+
+const subjects = (ds: { type: string; backupId?: string; key?: string }[]) =>
+  ds.map((d) => (d.type === 'backup' ? `backup:${d.backupId}` : `log:${d.key}`)).sort();
+
+describe('sweep-retention run()', () => {
+  it('deletes exactly what the dry run planned, and a second run deletes nothing', async () => {
+    // Arrange
+    const { catalog, store, deps } = await world();
+    // Act
+    const plan = await run({ cluster }, deps);
+    const objectsAfterPlan = store.objects.size;
+    const swept = await run({ cluster, confirm: true }, deps);
+    const again = await run({ cluster, confirm: true }, deps);
+    // Assess
+    expect(objectsAfterPlan).toBe(6 + 2600);
+    expect(plan.deleted).toEqual({ backups: [], logObjects: [] });
+    expect(subjects(plan.delete)).toHaveLength(2501);
+    expect(subjects(plan.delete)).toEqual(
+      subjects([
+        ...swept.deleted.backups.map((backupId) => ({ type: 'backup', backupId })),
+        ...swept.deleted.logObjects.map((key) => ({ type: 'log', key })),
+      ]),
+    );
+    expect(swept.deleted.backups).toEqual(['b0']);
+    expect((await catalog.getBackup(cluster, 'b0'))?.status).toBe('DELETED');
+    expect((await catalog.getBackup(cluster, 'b1'))?.status).toBe('COMPLETED');
+    expect(plan.reasons.b1).toBe('restores the start of the retention window');
+    expect(store.objects.size).toBe(4 + 100);
+    expect(again.delete).toEqual([]);
+    expect(again.deleted).toEqual({ backups: [], logObjects: [] });
+    expect(plan.now).toBe(formatIsoMicros(NOW));
+  });
+
+  it('a sweep crashed after the first log batch converges when run again', async () => {
+    // Arrange: delete call 1 is the backup's objects, call 2 the first log batch, call 3 crashes.
+    const { store, deps } = await world();
+    const clean = await world();
+    await run({ cluster, confirm: true }, clean.deps);
+    store.failAt = 3;
+    // Act
+    const crashed = run({ cluster, confirm: true }, deps);
+    await expect(crashed).rejects.toThrow('connection reset');
+    const leftAfterCrash = store.objects.size;
+    store.failAt = Number.POSITIVE_INFINITY;
+    const rerun = await run({ cluster, confirm: true }, deps);
+    const third = await run({ cluster, confirm: true }, deps);
+    // Assess
+    expect(leftAfterCrash).toBe(4 + 100 + 1500);
+    expect(rerun.deleted.logObjects).toHaveLength(1500);
+    expect([...store.objects.keys()].sort()).toEqual([...clean.store.objects.keys()].sort());
+    expect(third.deleted).toEqual({ backups: [], logObjects: [] });
+  });
+
+  it('re-deletes objects left under a backup marked DELETED by a crashed run', async () => {
+    // Arrange: the mark succeeds, the object delete (call 1) crashes.
+    const { catalog, store, deps } = await world();
+    store.failAt = 1;
+    await expect(run({ cluster, confirm: true }, deps)).rejects.toThrow('connection reset');
+    expect((await catalog.getBackup(cluster, 'b0'))?.status).toBe('DELETED');
+    store.failAt = Number.POSITIVE_INFINITY;
+    // Act
+    const plan = await run({ cluster }, deps);
+    const rerun = await run({ cluster, confirm: true }, deps);
+    // Assess
+    expect(plan.delete.filter((d) => d.type === 'backup')).toEqual([
+      { type: 'backup', backupId: 'b0', reason: 'deleted earlier: objects left over under its prefix' },
+    ]);
+    expect(rerun.deleted.backups).toEqual(['b0']);
+    expect(store.objects.size).toBe(4 + 100);
+  });
+
+  it('plans as of the event `now`: far in the future only the newest snapshot stays', async () => {
+    // Arrange
+    const { deps } = await world();
+    // Act
+    const result = await run({ cluster, now: formatIsoMicros(NOW + 100 * DAY) }, deps);
+    // Assess
+    expect(result.now).toBe(formatIsoMicros(NOW + 100 * DAY));
+    expect(subjects(result.delete.filter((d) => d.type === 'backup'))).toEqual(['backup:b0', 'backup:b1']);
+    expect(result.reasons.b2).toBe('newest completed snapshot');
+  });
+});
