@@ -2,7 +2,9 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ClusterConfig, RewindConfig } from './config';
 import { BackupStore } from './constructs/backup-store';
+import { LogBackup } from './constructs/log-backup';
 import { ProtectedCluster } from './constructs/protected-cluster';
+import { RestorePipeline } from './constructs/restore-pipeline';
 import { SnapshotPipeline } from './constructs/snapshot-pipeline';
 
 export interface RewindStackProps extends StackProps {
@@ -11,16 +13,20 @@ export interface RewindStackProps extends StackProps {
   bucket?: Partial<RewindConfig['bucket']>;
   /** Snapshot ASL path relative to the repository root (tests); default statemachines/snapshot.asl.json. */
   snapshotDefinitionPath?: string;
+  /** Restore ASL path relative to the repository root (tests); default statemachines/restore.asl.json. */
+  restoreDefinitionPath?: string;
 }
 
 /**
- * Rewind: the backup store (bucket, key, catalog), the snapshot pipeline, and one
- * ProtectedCluster per configured cluster. The outputs are read by the CLI: their ids are a
+ * Rewind: the backup store (bucket, key, catalog), the snapshot pipeline, log backup, restore,
+ * and one ProtectedCluster (with its log stream) per configured cluster. The outputs are read by the CLI: their ids are a
  * contract.
  */
 export class RewindStack extends Stack {
   readonly store: BackupStore;
   readonly pipeline: SnapshotPipeline;
+  readonly log: LogBackup;
+  readonly restore: RestorePipeline;
   readonly clusters: ProtectedCluster[];
 
   constructor(scope: Construct, id: string, props: RewindStackProps) {
@@ -35,6 +41,11 @@ export class RewindStack extends Stack {
       store: this.store,
       definitionPath: props.snapshotDefinitionPath,
     });
+    this.log = new LogBackup(this, 'Log', { store: this.store });
+    this.restore = new RestorePipeline(this, 'Restore', {
+      store: this.store,
+      definitionPath: props.restoreDefinitionPath,
+    });
     this.clusters = props.clusters.map(
       (cluster) =>
         new ProtectedCluster(this, `Cluster-${cluster.name}`, {
@@ -44,6 +55,8 @@ export class RewindStack extends Stack {
           retentionDays: cluster.retentionDays,
           store: this.store,
           pipeline: this.pipeline,
+          log: this.log,
+          restore: this.restore,
         }),
     );
 
@@ -51,5 +64,7 @@ export class RewindStack extends Stack {
     new CfnOutput(this, 'CatalogTableName', { value: this.store.catalog.tableName });
     new CfnOutput(this, 'SnapshotStateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
     new CfnOutput(this, 'StartBackupFunctionName', { value: this.pipeline.startBackup.functionName });
+    new CfnOutput(this, 'RestoreStateMachineArn', { value: this.restore.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'StartRestoreFunctionName', { value: this.restore.startRestore.functionName });
   }
 }

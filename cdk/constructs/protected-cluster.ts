@@ -10,6 +10,8 @@ import { InvalidInputError } from '../../functions/core/errors';
 import { assertName } from '../../functions/core/keys';
 import { assertTimeZone, toEventBridgeCron } from '../cron';
 import type { BackupStore } from './backup-store';
+import { ClusterLogStream, type LogBackup } from './log-backup';
+import type { RestorePipeline } from './restore-pipeline';
 import type { SnapshotPipeline } from './snapshot-pipeline';
 
 export interface ClusterSchedule {
@@ -26,6 +28,8 @@ export interface ProtectedClusterOptions {
   scheduleRetryAttempts?: number;
   /** Give up retrying a scheduled start this long after its planned time. Default 1 hour. */
   scheduleMaxEventAge?: Duration;
+  /** Shards of the cluster's log stream (provisioned mode). Default: on-demand capacity. */
+  logShardCount?: number;
 }
 
 export interface ProtectedClusterProps {
@@ -40,6 +44,10 @@ export interface ProtectedClusterProps {
   options?: ProtectedClusterOptions;
   store: BackupStore;
   pipeline: SnapshotPipeline;
+  /** Log backup: the cluster gets a Kinesis stream shipped to S3 (needed for point-in-time restore). */
+  log?: LogBackup;
+  /** Restore: its functions are denied writes to this cluster's tables. */
+  restore?: RestorePipeline;
 }
 
 /** The catalog key of a cluster's config item (DESIGN.md §5). */
@@ -57,6 +65,7 @@ export class ProtectedCluster extends Construct {
   readonly tables: dynamodb.ITable[];
   readonly schedule?: scheduler.Schedule;
   readonly scheduleRole?: iam.Role;
+  readonly logStream?: ClusterLogStream;
 
   constructor(scope: Construct, id: string, props: ProtectedClusterProps) {
     super(scope, id);
@@ -70,6 +79,16 @@ export class ProtectedCluster extends Construct {
     this.clusterName = props.clusterName;
     this.tables = props.tables.map((table, index) => this.importTable(table, index));
     props.pipeline.grantProtectedTables(this.tables);
+    props.restore?.denySourceTables(this.tables);
+    if (props.log) {
+      this.logStream = new ClusterLogStream(this, 'Log', {
+        clusterName: this.clusterName,
+        tables: props.tables,
+        imported: this.tables,
+        shardCount: props.options?.logShardCount,
+        log: props.log,
+      });
+    }
 
     let expression: string | undefined;
     let timeZone: string | undefined;

@@ -1,8 +1,7 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -17,8 +16,9 @@ import {
   startBackupEnv,
   startBackupFunction,
 } from '../../functions/env';
-import { fromRoot, repoRoot } from '../paths';
+import { fromRoot } from '../paths';
 import type { BackupStore } from './backup-store';
+import { type FunctionSpec, nodeFunction } from './node-function';
 
 /** The ASL file CDK deploys and the local runner executes (DESIGN.md §7). */
 export const SNAPSHOT_DEFINITION = 'statemachines/snapshot.asl.json';
@@ -41,15 +41,6 @@ export function functionEnvironment<S extends z.ZodObject>(
     if (value !== undefined) out[name] = String(value);
   }
   return out;
-}
-
-interface FunctionSpec {
-  name: string;
-  entry: string;
-  description: string;
-  memorySize: number;
-  timeout: Duration;
-  environment: Record<string, string>;
 }
 
 export interface SnapshotPipelineProps {
@@ -256,44 +247,6 @@ export class SnapshotPipeline extends Construct {
   }
 
   private nodeFunction(id: string, spec: FunctionSpec): NodejsFunction {
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
-      retention: logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    return new NodejsFunction(this, id, {
-      entry: fromRoot(spec.entry),
-      handler: 'handler',
-      projectRoot: repoRoot,
-      depsLockFilePath: fromRoot('package-lock.json'),
-      description: spec.description,
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: spec.memorySize,
-      timeout: spec.timeout,
-      tracing: lambda.Tracing.ACTIVE,
-      logGroup,
-      environment: {
-        ...spec.environment,
-        POWERTOOLS_SERVICE_NAME: `rewind-${spec.name}`,
-        POWERTOOLS_METRICS_NAMESPACE: 'Rewind',
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        // Line mapping only: keeps the sources out of the deployment package.
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        // Bundle the SDK: pin the version we test with instead of the runtime's.
-        bundleAwsSDK: true,
-        // CommonJS dependencies inside an ESM bundle still call require().
-        banner:
-          "import { createRequire as __rewindCreateRequire } from 'node:module'; const require = __rewindCreateRequire(import.meta.url);",
-        forceDockerBundling: false,
-        logLevel: LogLevel.WARNING,
-      },
-    });
+    return nodeFunction(this, id, spec);
   }
 }

@@ -1,0 +1,224 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { FORMAT_PREFIX } from '../../functions/core/keys';
+import { logStreamName } from '../../functions/core/log-format';
+import { advanceCheckpointEnv, logFunctions, recordGapEnv, shipLogEnv } from '../../functions/env';
+import type { BackupStore } from './backup-store';
+import { nodeFunction } from './node-function';
+import { functionEnvironment } from './snapshot-pipeline';
+
+export interface LogBackupProps {
+  store: BackupStore;
+  /** How far a change may trail its Kinesis arrival (ms); see functions/env.ts. Default 1000. */
+  propagationMarginMs?: number;
+  /** Attempts ship-log gets per batch (after bisecting) before it goes to the gap queue. Default 5. */
+  retryAttempts?: number;
+}
+
+/** Kinesis event source settings of ship-log (DESIGN.md §3.4); see docs/aws-fidelity.md. */
+export const SHIP_LOG_EVENT_SOURCE = {
+  batchSize: 1000,
+  maxBatchingWindow: Duration.seconds(1),
+  // REQUIRED: one batch per shard at a time, in order; the shard checkpoint depends on it.
+  parallelizationFactor: 1,
+  bisectBatchOnError: true,
+  reportBatchItemFailures: true,
+  startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+} as const;
+
+/**
+ * Log backup, shared part (DESIGN.md §3.4): ship-log (one function, one Kinesis event source per
+ * protected cluster's stream), the on-failure queue and record-gap reading it, and
+ * advance-checkpoint run every minute. Each cluster's stream comes from `ClusterLogStream`.
+ */
+export class LogBackup extends Construct {
+  readonly shipLog: NodejsFunction;
+  readonly recordGap: NodejsFunction;
+  readonly advanceCheckpoint: NodejsFunction;
+  /** On-failure destination of every ship-log event source: batches ship-log gave up on. */
+  readonly gapQueue: sqs.Queue;
+  readonly advanceRule: events.Rule;
+  private readonly retryAttempts: number;
+
+  constructor(scope: Construct, id: string, props: LogBackupProps) {
+    super(scope, id);
+    const { bucket, key, catalog } = props.store;
+    const margin = { PROPAGATION_MARGIN_MS: props.propagationMarginMs };
+    this.retryAttempts = props.retryAttempts ?? 5;
+
+    this.shipLog = nodeFunction(this, 'ShipLog', {
+      ...logFunctions.shipLog,
+      description: 'Rewind: ships DynamoDB change records from Kinesis to S3 log segments',
+      memorySize: 1024,
+      timeout: Duration.minutes(5),
+      environment: functionEnvironment(shipLogEnv, {
+        CATALOG_TABLE_NAME: catalog.tableName,
+        BUCKET_NAME: bucket.bucketName,
+        ...margin,
+      }),
+    });
+    this.recordGap = nodeFunction(this, 'RecordGap', {
+      ...logFunctions.recordGap,
+      description: 'Rewind: records a log gap for a Kinesis batch ship-log gave up on',
+      memorySize: 256,
+      timeout: Duration.minutes(1),
+      environment: functionEnvironment(recordGapEnv, { CATALOG_TABLE_NAME: catalog.tableName, ...margin }),
+    });
+    this.advanceCheckpoint = nodeFunction(this, 'AdvanceCheckpoint', {
+      ...logFunctions.advanceCheckpoint,
+      description: 'Rewind: advances each cluster log checkpoint across idle shards',
+      memorySize: 512,
+      timeout: Duration.seconds(50),
+      environment: functionEnvironment(advanceCheckpointEnv, {
+        CATALOG_TABLE_NAME: catalog.tableName,
+        ...margin,
+      }),
+    });
+
+    this.gapQueue = new sqs.Queue(this, 'GapQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      // Six times the consumer's timeout (the Lambda event source recommendation).
+      visibilityTimeout: Duration.minutes(6),
+    });
+    this.recordGap.addEventSource(
+      new sources.SqsEventSource(this.gapQueue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+
+    this.advanceRule = new events.Rule(this, 'AdvanceSchedule', {
+      description: 'Rewind: advance log checkpoints',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new eventTargets.LambdaFunction(this.advanceCheckpoint, { retryAttempts: 0 })],
+    });
+    // A run that is still going when the next minute starts would only duplicate its work.
+    this.advanceCheckpoint.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
+
+    // Least privilege. Kinesis read for ship-log comes with each event source.
+    bucket.grantPut(this.shipLog, `${FORMAT_PREFIX}/*`);
+    key.grantEncryptDecrypt(this.shipLog);
+    catalog.grantReadWriteData(this.shipLog);
+    catalog.grantReadWriteData(this.recordGap);
+    catalog.grantReadWriteData(this.advanceCheckpoint);
+  }
+
+  /** Ship a cluster's stream: a ship-log event source, and advance-checkpoint reads its shards. */
+  addStream(stream: kinesis.IStream): void {
+    this.shipLog.addEventSource(
+      new sources.KinesisEventSource(stream, {
+        ...SHIP_LOG_EVENT_SOURCE,
+        retryAttempts: this.retryAttempts,
+        onFailure: new sources.SqsDlq(this.gapQueue),
+      }),
+    );
+    this.advanceCheckpoint.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'kinesis:ListShards',
+          'kinesis:GetShardIterator',
+          'kinesis:GetRecords',
+          'kinesis:DescribeStreamSummary',
+        ],
+        resources: [stream.streamArn],
+      }),
+    );
+    stream.encryptionKey?.grantDecrypt(this.advanceCheckpoint);
+  }
+}
+
+export interface ClusterLogStreamProps {
+  clusterName: string;
+  /**
+   * The cluster's tables. For table names and ARNs (existing tables) a custom resource turns on
+   * the Kinesis streaming destination. A table defined in the same app (an `ITable` construct)
+   * is left alone: set its own `kinesisStream: <this stream>` and
+   * `kinesisPrecisionTimestamp: ApproximateCreationDateTimePrecision.MICROSECOND`, so that
+   * CloudFormation owns the setting.
+   */
+  tables: (dynamodb.ITable | string)[];
+  /** The imported tables, in `tables` order (see ProtectedCluster). */
+  imported: dynamodb.ITable[];
+  /** Provisioned capacity with this many shards. Default: on-demand. */
+  shardCount?: number;
+  log: LogBackup;
+}
+
+/**
+ * A protected cluster's change log: the Kinesis stream `rewind-log-<cluster>` (encrypted with
+ * the AWS managed Kinesis key), the DynamoDB streaming destination of each existing table, and
+ * the stream's registration with ship-log and advance-checkpoint.
+ */
+export class ClusterLogStream extends Construct {
+  readonly stream: kinesis.Stream;
+  readonly streamName: string;
+
+  constructor(scope: Construct, id: string, props: ClusterLogStreamProps) {
+    super(scope, id);
+    const provisioned = props.shardCount !== undefined;
+    this.streamName = logStreamName(props.clusterName);
+    this.stream = new kinesis.Stream(this, 'Stream', {
+      streamName: this.streamName,
+      // The AWS managed key (alias/aws/kinesis): DynamoDB can write to it without a key grant.
+      encryption: kinesis.StreamEncryption.MANAGED,
+      streamMode: provisioned ? kinesis.StreamMode.PROVISIONED : kinesis.StreamMode.ON_DEMAND,
+      shardCount: props.shardCount,
+      retentionPeriod: Duration.hours(24),
+    });
+
+    props.tables.forEach((table, index) => {
+      if (typeof table !== 'string') return;
+      const imported = props.imported[index];
+      if (imported) this.enableStreaming(imported, index);
+    });
+    props.log.addStream(this.stream);
+  }
+
+  private enableStreaming(table: dynamodb.ITable, index: number): void {
+    const streamArn = this.stream.streamArn;
+    const target = { TableName: table.tableName, StreamArn: streamArn };
+    new cr.AwsCustomResource(this, `Streaming${index}`, {
+      resourceType: 'Custom::RewindKinesisStreamingDestination',
+      installLatestAwsSdk: false,
+      onCreate: {
+        service: 'DynamoDB',
+        action: 'enableKinesisStreamingDestination',
+        parameters: {
+          ...target,
+          EnableKinesisStreamingConfiguration: { ApproximateCreationDateTimePrecision: 'MICROSECOND' },
+        },
+        physicalResourceId: cr.PhysicalResourceId.of(`${table.tableName}|${this.streamName}`),
+      },
+      onDelete: {
+        service: 'DynamoDB',
+        action: 'disableKinesisStreamingDestination',
+        parameters: target,
+        // Already gone (table deleted, or the destination disabled by hand): nothing to undo.
+        ignoreErrorCodesMatching: 'ResourceNotFoundException',
+      },
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({
+          actions: [
+            'dynamodb:EnableKinesisStreamingDestination',
+            'dynamodb:DisableKinesisStreamingDestination',
+          ],
+          resources: [table.tableArn],
+        }),
+        new iam.PolicyStatement({
+          actions: ['kinesis:DescribeStream', 'kinesis:PutRecord', 'kinesis:PutRecords'],
+          resources: [streamArn],
+        }),
+      ]),
+    });
+  }
+}

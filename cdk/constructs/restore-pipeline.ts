@@ -1,0 +1,315 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { z } from 'zod';
+import {
+  restoreCreateTablesEnv,
+  restoreFailEnv,
+  restoreFunctions,
+  restoreLoadEnv,
+  restorePlanReplayEnv,
+  restoreReplayEnv,
+  restoreVerifyEnv,
+  resumeRestoreEnv,
+  resumeRestoreFunction,
+  startRestoreEnv,
+  startRestoreFunction,
+} from '../../functions/env';
+import { fromRoot } from '../paths';
+import type { BackupStore } from './backup-store';
+import { nodeFunction } from './node-function';
+import { functionEnvironment } from './snapshot-pipeline';
+
+/** The ASL file CDK deploys and the local runner executes. */
+export const RESTORE_DEFINITION = 'statemachines/restore.asl.json';
+
+/**
+ * DynamoDB actions that change a table or its data. Restore functions are denied all of them on
+ * the protected source tables (DESIGN.md §3.8: a restore never touches its source).
+ */
+export const TABLE_WRITE_ACTIONS = [
+  'dynamodb:BatchWriteItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:PartiQLInsert',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PartiQLDelete',
+  'dynamodb:CreateTable',
+  'dynamodb:DeleteTable',
+  'dynamodb:UpdateTable',
+  'dynamodb:UpdateTimeToLive',
+  'dynamodb:ImportTable',
+  'dynamodb:RestoreTableToPointInTime',
+  'dynamodb:RestoreTableFromBackup',
+];
+
+export interface RestorePipelineProps {
+  store: BackupStore;
+  /** Path of the restore ASL file, relative to the repository root. Default `statemachines/restore.asl.json`. */
+  definitionPath?: string;
+  /** Must equal the snapshot pipeline's (a snapshot's log window starts at startTs minus it). */
+  skewMarginMs?: number;
+  tuning?: {
+    createTables?: Pick<
+      z.input<typeof restoreCreateTablesEnv>,
+      'MAP_MAX_CONCURRENCY' | 'WARM_WRITES_PER_SECOND'
+    >;
+    planReplay?: Pick<
+      z.input<typeof restorePlanReplayEnv>,
+      'MAP_MAX_CONCURRENCY' | 'TARGET_RECORDS_PER_PARTITION' | 'MAX_PARTITIONS'
+    >;
+    writeConcurrency?: number;
+  };
+}
+
+/**
+ * Point-in-time restore (DESIGN.md §3, §8): the functions of `restoreFunctions`, start-restore
+ * and restore-resume (functions/env.ts), and the "restore" state machine deployed from the shared
+ * ASL file with each `${…FunctionArn}` substitution resolved to its function.
+ *
+ * Restores create new tables whose names the caller chooses (a target prefix), so table
+ * permissions cover `table/*`; writes to every protected source table are explicitly denied
+ * (`denySourceTables`, called per protected cluster).
+ */
+export class RestorePipeline extends Construct {
+  readonly createTables: NodejsFunction;
+  readonly load: NodejsFunction;
+  readonly planReplay: NodejsFunction;
+  readonly replay: NodejsFunction;
+  readonly verify: NodejsFunction;
+  readonly fail: NodejsFunction;
+  readonly startRestore: NodejsFunction;
+  readonly resumeRestore: NodejsFunction;
+  readonly stateMachine: sfn.StateMachine;
+  readonly stateMachineName: string;
+
+  constructor(scope: Construct, id: string, props: RestorePipelineProps) {
+    super(scope, id);
+    const { bucket, catalog } = props.store;
+    const stack = Stack.of(this);
+    const storage = { CATALOG_TABLE_NAME: catalog.tableName, BUCKET_NAME: bucket.bucketName };
+    const tuning = props.tuning ?? {};
+    const writes = { WRITE_CONCURRENCY: tuning.writeConcurrency };
+
+    this.createTables = nodeFunction(this, 'CreateTables', {
+      ...restoreFunctions.createTables,
+      description: 'Rewind restore: creates the target tables and plans the load',
+      memorySize: 512,
+      timeout: Duration.minutes(5),
+      environment: functionEnvironment(restoreCreateTablesEnv, { ...storage, ...tuning.createTables }),
+    });
+    this.load = nodeFunction(this, 'Load', {
+      ...restoreFunctions.load,
+      description: 'Rewind restore: loads snapshot chunks into a target table',
+      memorySize: 1024,
+      timeout: Duration.minutes(15),
+      environment: functionEnvironment(restoreLoadEnv, { ...storage, ...writes }),
+    });
+    this.planReplay = nodeFunction(this, 'PlanReplay', {
+      ...restoreFunctions.planReplay,
+      description: 'Rewind restore: partitions the log window for replay',
+      memorySize: 1024,
+      timeout: Duration.minutes(5),
+      environment: functionEnvironment(restorePlanReplayEnv, { ...storage, ...tuning.planReplay }),
+    });
+    this.replay = nodeFunction(this, 'Replay', {
+      ...restoreFunctions.replay,
+      description: 'Rewind restore: replays one partition of the change log',
+      memorySize: 2048,
+      timeout: Duration.minutes(15),
+      environment: functionEnvironment(restoreReplayEnv, { ...storage, ...writes }),
+    });
+    this.verify = nodeFunction(this, 'Verify', {
+      ...restoreFunctions.verify,
+      description: 'Rewind restore: counts the target tables and marks the restore COMPLETED',
+      memorySize: 512,
+      timeout: Duration.minutes(15),
+      environment: functionEnvironment(restoreVerifyEnv, { ...storage }),
+    });
+    this.fail = nodeFunction(this, 'Fail', {
+      ...restoreFunctions.fail,
+      description: 'Rewind restore: marks a restore FAILED',
+      memorySize: 256,
+      timeout: Duration.minutes(1),
+      environment: functionEnvironment(restoreFailEnv, { CATALOG_TABLE_NAME: catalog.tableName }),
+    });
+
+    this.stateMachineName = `${stack.stackName}-restore`;
+    const stateMachineArn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: this.stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const executionArn = (suffix: string) =>
+      stack.formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${this.stateMachineName}${suffix}`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+
+    const role = new iam.Role(this, 'StateMachineRole', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: 'Rewind restore state machine',
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DistributedMapStartChildExecutions',
+        actions: ['states:StartExecution'],
+        resources: [stateMachineArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DistributedMapManageChildExecutions',
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
+        resources: [executionArn(':*'), executionArn('/*')],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DistributedMapRedrive',
+        actions: ['states:RedriveExecution'],
+        resources: [executionArn('/*')],
+      }),
+    );
+
+    const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const functions: Record<keyof typeof restoreFunctions, NodejsFunction> = {
+      createTables: this.createTables,
+      load: this.load,
+      planReplay: this.planReplay,
+      replay: this.replay,
+      verify: this.verify,
+      fail: this.fail,
+    };
+    const definitionSubstitutions: Record<string, string> = {};
+    for (const name of Object.keys(restoreFunctions) as (keyof typeof restoreFunctions)[]) {
+      definitionSubstitutions[restoreFunctions[name].substitution] = functions[name].functionArn;
+    }
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: this.stateMachineName,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromFile(fromRoot(props.definitionPath ?? RESTORE_DEFINITION)),
+      definitionSubstitutions,
+      role,
+      timeout: Duration.hours(48),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
+    });
+    for (const fn of Object.values(functions)) fn.grantInvoke(role);
+
+    this.startRestore = nodeFunction(this, 'StartRestore', {
+      ...startRestoreFunction,
+      description: 'Rewind: plans a point-in-time restore of a cluster and starts it (CLI, console)',
+      memorySize: 512,
+      timeout: Duration.minutes(1),
+      environment: functionEnvironment(startRestoreEnv, {
+        CATALOG_TABLE_NAME: catalog.tableName,
+        RESTORE_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
+        SKEW_MARGIN_MS: props.skewMarginMs,
+      }),
+    });
+    this.resumeRestore = nodeFunction(this, 'ResumeRestore', {
+      ...resumeRestoreFunction,
+      description: 'Rewind: runs a FAILED restore again from where it stopped',
+      memorySize: 256,
+      timeout: Duration.minutes(2),
+      environment: functionEnvironment(resumeRestoreEnv, {
+        CATALOG_TABLE_NAME: catalog.tableName,
+        RESTORE_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
+      }),
+    });
+
+    // Least privilege, per function.
+    const allTables = stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: '*' });
+    for (const fn of [...Object.values(functions), this.startRestore, this.resumeRestore]) {
+      catalog.grantReadWriteData(fn);
+    }
+    // Manifests, snapshot chunks and log segments: read only (grantRead includes kms:Decrypt).
+    for (const fn of [this.createTables, this.load, this.planReplay, this.replay, this.verify]) {
+      bucket.grantRead(fn);
+    }
+
+    this.createTables.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'CreateTargetTables',
+        actions: [
+          'dynamodb:CreateTable',
+          'dynamodb:DescribeTable',
+          'dynamodb:DescribeTimeToLive',
+          'dynamodb:UpdateTimeToLive',
+          // isEmpty: a one-item Scan of an existing target table.
+          'dynamodb:Scan',
+        ],
+        resources: [allTables],
+      }),
+    );
+    for (const fn of [this.load, this.replay]) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'WriteTargetTables',
+          actions: ['dynamodb:BatchWriteItem', 'dynamodb:DescribeTable'],
+          resources: [allTables],
+        }),
+      );
+    }
+    this.verify.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: [allTables] }),
+    );
+    this.verify.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'CountTargetTables',
+        actions: ['dynamodb:Scan'],
+        resources: [allTables],
+        conditions: { StringEquals: { 'dynamodb:Select': 'COUNT' } },
+      }),
+    );
+
+    // Only the restore state machine; DescribeExecution for the start/resume race checks.
+    this.stateMachine.grantStartExecution(this.startRestore);
+    this.stateMachine.grantStartExecution(this.resumeRestore);
+    for (const fn of [this.startRestore, this.resumeRestore]) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executionArn(':*')] }),
+      );
+    }
+  }
+
+  /** Deny every restore function any write to these (protected source) tables. */
+  denySourceTables(tables: dynamodb.ITable[]): void {
+    if (tables.length === 0) return;
+    const arns = tables.flatMap((table) => [table.tableArn, `${table.tableArn}/*`]);
+    for (const fn of [
+      this.createTables,
+      this.load,
+      this.planReplay,
+      this.replay,
+      this.verify,
+      this.fail,
+      this.startRestore,
+      this.resumeRestore,
+    ]) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          actions: TABLE_WRITE_ACTIONS,
+          resources: arns,
+        }),
+      );
+    }
+  }
+}
