@@ -3,7 +3,7 @@
  * s3rver, the change bridge, the Kinesis poller and ship-log). Prints figures; never asserts.
  *
  * Checkpoint lag: a cluster over one table (change capture enabled by `cluster register`), a
- * steady workload of RATE puts/s for SECONDS s, advance-checkpoint invoked (Lambda Invoke on
+ * steady workload of RATE small puts/s for SECONDS s, advance-checkpoint invoked (Lambda Invoke on
  * the local control plane) every 500 ms — EventBridge runs it every minute on AWS — and
  * lag = now − cluster checkpoint sampled every 250 ms. Goal: p99 ≤ 5 s locally (DynamoDB's own
  * PITR lags ~5 min).
@@ -30,7 +30,7 @@ import { memoryIo } from '../local/cli/io';
 import { main as rewind } from '../local/cli/main';
 import { dynamoClient, type LocalConfig, lambdaClient, s3Client } from '../local/clients';
 import { rewindCloudOptions, startLocalCloud } from '../local/cloud';
-import { createDemoTable, demoItem } from '../local/workload';
+import { createDemoTable } from '../local/workload';
 import { kdsRecord, kinesisEvent, type StreamRecord } from '../test/support/log-fixtures';
 import { fmt, fmtInt, intSetting, renderTable } from './support';
 
@@ -70,6 +70,7 @@ async function checkpointLag(cfg: LocalConfig) {
   const dynamodb = dynamoClient(cfg);
   const lambda = lambdaClient(cfg);
   const logCatalog = new DynamoLogCatalog(dynamodb, cfg.catalogTable);
+  const writer = dynamoClient(cfg);
   const cluster = 'bench-log';
   const table = 'bench-log-orders';
   try {
@@ -87,15 +88,26 @@ async function checkpointLag(cfg: LocalConfig) {
     let writes = 0;
     let writeErrors = 0;
     // Paced by schedule, not by replies: each 20 ms tick starts the puts due by now, so a slow
-    // reply delays no other write (up to 200 in flight).
+    // reply delays no other write (up to 40 in flight, on a client of their own).
     const inFlight = new Set<Promise<void>>();
     const writesStart = Date.now();
     const stopWrites = loop(20, async () => {
       const due = Math.floor(((Date.now() - writesStart) / 1000) * RATE);
-      while (writes < due && inFlight.size < 200) {
+      while (writes < due && inFlight.size < 40) {
         const i = writes++;
-        const put = dynamodb
-          .send(new PutItemCommand({ TableName: table, Item: demoItem('orders', i % 5000) }))
+        const put = writer
+          .send(
+            new PutItemCommand({
+              TableName: table,
+              Item: {
+                pk: { S: `order-${i % 5000}` },
+                sk: { N: String(i % 7) },
+                status: { S: i % 3 ? 'OPEN' : 'SHIPPED' },
+                amount: { N: String(i) },
+                note: { S: `item ${i} `.repeat(10) },
+              },
+            }),
+          )
           .then(
             () => undefined,
             () => {
@@ -138,6 +150,7 @@ async function checkpointLag(cfg: LocalConfig) {
     await stopAdvance();
     return { writes, writeErrors, elapsed, lags, missing, advanceErrors };
   } finally {
+    writer.destroy();
     dynamodb.destroy();
     lambda.destroy();
   }
