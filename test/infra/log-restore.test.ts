@@ -228,6 +228,22 @@ describe('restore state machine', () => {
     }
   });
 
+  it('lets its role invoke exactly the six restore functions', () => {
+    const statements = roleStatements(template, id(restore.stateMachine.role));
+    const expected = [
+      restore.createTables,
+      restore.load,
+      restore.planReplay,
+      restore.replay,
+      restore.verify,
+      restore.fail,
+    ]
+      .flatMap((fn) => [arn(fn), `${arn(fn)}:*`])
+      .sort();
+    expect(allowed(statements, 'lambda:InvokeFunction')).toEqual(expected);
+    expect(statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')))).toEqual([]);
+  });
+
   it('exports its ARN and the start-restore function name', () => {
     template.hasOutput('RestoreStateMachineArn', { Value: { Ref: id(restore.stateMachine) } });
     template.hasOutput('StartRestoreFunctionName', { Value: { Ref: id(restore.startRestore) } });
