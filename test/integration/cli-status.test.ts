@@ -8,7 +8,7 @@ import { createDemoTable, demoItem, loadItems, range } from '../../local/workloa
 import { localClients, uniqueName } from '../support/cloud';
 
 const cfg = inject('localConfig');
-const { dynamodb, lambda } = localClients(cfg);
+const { dynamodb, lambda, catalog } = localClients(cfg);
 const logCatalog = new DynamoLogCatalog(dynamodb, cfg.catalogTable);
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
@@ -80,7 +80,10 @@ describe('rewind status on the local cloud', () => {
       [...range(20, 40)].map((i) => demoItem('orders', i)),
     );
     const lastWrite = Date.now() * 1000;
-    await advanceUntil(cluster, lastWrite);
+    // The window opens at the backup's restorableFrom (endTs + skew margin), which may be later.
+    const restorableFrom =
+      (await catalog.getBackup(cluster, String(backup.json().backupId)))?.restorableFrom ?? lastWrite;
+    await advanceUntil(cluster, Math.max(lastWrite, restorableFrom));
 
     // Act
     const result = await rewind('status', '--cluster', cluster, '--json');
