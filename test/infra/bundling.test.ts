@@ -13,6 +13,17 @@ const functions = {
   'finalize-snapshot': stack.pipeline.finalizeSnapshot,
   'fail-snapshot': stack.pipeline.failSnapshot,
   'start-backup': stack.pipeline.startBackup,
+  'ship-log': stack.log.shipLog,
+  'record-gap': stack.log.recordGap,
+  'advance-checkpoint': stack.log.advanceCheckpoint,
+  'restore-create-tables': stack.restore.createTables,
+  'restore-load': stack.restore.load,
+  'restore-plan-replay': stack.restore.planReplay,
+  'restore-replay': stack.restore.replay,
+  'restore-verify': stack.restore.verify,
+  'restore-fail': stack.restore.fail,
+  'start-restore': stack.restore.startRestore,
+  'restore-resume': stack.restore.resumeRestore,
 };
 
 const bundleDir = (fn: (typeof functions)[keyof typeof functions]) => {
