@@ -24,6 +24,7 @@ import {
 } from './control-plane';
 import { freePort, type RunningEmulators, startEmulators } from './emulators';
 import { startLocalEventSources } from './event-sources';
+import { startLocalSchedules } from './schedules';
 
 export interface LocalCloudOptions {
   /** State folder: local.json and s3rver's data (wiped at start: every start is a fresh cloud). */
@@ -34,6 +35,8 @@ export interface LocalCloudOptions {
   runner?: RunnerOptions;
   /** Process recorded in local.json, which `rewind local stop` signals (default: this one). */
   pid?: number;
+  /** Run the EventBridge stand-ins (backup crons, checkpoint advancer, daily sweep); `rewind local start` does. */
+  schedules?: boolean;
 }
 
 export interface LocalCloud {
@@ -130,6 +133,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     await writeLocalConfig(config);
     // Change bridge + Kinesis event-source poller (issue 3): DynamoDB Streams → Kinesis → ship-log.
     const eventSources = startLocalEventSources(config, registry);
+    const schedules = opts.schedules ? startLocalSchedules(config, registry) : undefined;
     const plane = controlPlane;
     let stopping: Promise<void> | undefined;
     return {
@@ -139,6 +143,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
       stop: () => {
         stopping ??= (async () => {
           await removeLocalConfig(dir);
+          await schedules?.stop();
           await eventSources.stop();
           await plane.stop();
           await emulators.stop();
@@ -190,7 +195,7 @@ export async function rewindCloudOptions(dir: string): Promise<LocalCloudOptions
  * `rewind local start` (foreground) and of the detached process (local/cloud-process.ts).
  */
 export async function runLocalCloudForeground(dir: string, log: (line: string) => void = console.log) {
-  const cloud = await startLocalCloud({ ...(await rewindCloudOptions(dir)), pid: process.pid });
+  const cloud = await startLocalCloud({ ...(await rewindCloudOptions(dir)), pid: process.pid, schedules: true });
   log(`local cloud ready (pid ${process.pid}); config in ${join(cloud.config.dir, 'local.json')}`);
   for (const [service, url] of Object.entries(cloud.config.endpoints)) log(`  ${service.padEnd(14)}${url}`);
   await new Promise<void>((done) => {
