@@ -195,7 +195,11 @@ export async function rewindCloudOptions(dir: string): Promise<LocalCloudOptions
  * `rewind local start` (foreground) and of the detached process (local/cloud-process.ts).
  */
 export async function runLocalCloudForeground(dir: string, log: (line: string) => void = console.log) {
-  const cloud = await startLocalCloud({ ...(await rewindCloudOptions(dir)), pid: process.pid, schedules: true });
+  const cloud = await startLocalCloud({
+    ...(await rewindCloudOptions(dir)),
+    pid: process.pid,
+    schedules: true,
+  });
   log(`local cloud ready (pid ${process.pid}); config in ${join(cloud.config.dir, 'local.json')}`);
   for (const [service, url] of Object.entries(cloud.config.endpoints)) log(`  ${service.padEnd(14)}${url}`);
   await new Promise<void>((done) => {
