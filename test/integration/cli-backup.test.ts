@@ -2,9 +2,8 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { memoryIo } from '../../local/cli/io';
-import { main } from '../../local/cli/main';
 import { createDemoTable, demoItem, loadItems, range } from '../../local/workload';
+import { cliRunner } from '../support/cli';
 import { localClients, uniqueName } from '../support/cloud';
 
 const cfg = inject('localConfig');
@@ -12,18 +11,7 @@ const { dynamodb, store } = localClients(cfg);
 const ORDERS = 120;
 const BLOBS = 45;
 
-/** Run the CLI in-process against the shared local cloud; stdout parsed when --json. */
-async function rewind(...argv: string[]) {
-  const capture = memoryIo({ cwd: cfg.dir });
-  const code = await main(['--local', cfg.dir, ...argv], capture.io, { pollIntervalMs: 200 });
-  const stdout = capture.stdout();
-  return {
-    code,
-    stdout,
-    stderr: capture.stderr(),
-    json: () => JSON.parse(stdout) as Record<string, unknown>,
-  };
-}
+const rewind = cliRunner(cfg);
 
 const cluster = uniqueName('cli');
 const orders = uniqueName('cli-orders');

@@ -2,9 +2,8 @@ import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoLogCatalog } from '../../functions/adapters/dynamo-log-catalog';
 import { parseIsoMicros } from '../../functions/core/time';
-import { memoryIo } from '../../local/cli/io';
-import { main } from '../../local/cli/main';
 import { createDemoTable, demoItem, loadItems, range } from '../../local/workload';
+import { cliRunner } from '../support/cli';
 import { localClients, uniqueName } from '../support/cloud';
 
 const cfg = inject('localConfig');
@@ -12,17 +11,7 @@ const { dynamodb, lambda, catalog } = localClients(cfg);
 const logCatalog = new DynamoLogCatalog(dynamodb, cfg.catalogTable);
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-async function rewind(...argv: string[]) {
-  const capture = memoryIo({ cwd: cfg.dir });
-  const code = await main(['--local', cfg.dir, ...argv], capture.io, { pollIntervalMs: 200 });
-  const stdout = capture.stdout();
-  return {
-    code,
-    stdout,
-    stderr: capture.stderr(),
-    json: () => JSON.parse(stdout) as Record<string, unknown>,
-  };
-}
+const rewind = cliRunner(cfg);
 
 /** What EventBridge does every minute on AWS: run advance-checkpoint, until it passes `target`. */
 async function advanceUntil(cluster: string, target: number): Promise<number> {

@@ -1,22 +1,11 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { memoryIo } from '../../local/cli/io';
-import { main } from '../../local/cli/main';
+import { cliRunner } from '../support/cli';
 import { demoCluster, localClients } from '../support/cloud';
 
 const cfg = inject('localConfig');
 const { dynamodb, catalog, store } = localClients(cfg);
 
-async function rewind(...argv: string[]) {
-  const capture = memoryIo({ cwd: cfg.dir });
-  const code = await main(['--local', cfg.dir, ...argv], capture.io, { pollIntervalMs: 200 });
-  const stdout = capture.stdout();
-  return {
-    code,
-    stdout,
-    stderr: capture.stderr(),
-    json: () => JSON.parse(stdout) as Record<string, unknown>,
-  };
-}
+const rewind = cliRunner(cfg);
 
 afterAll(() => {
   dynamodb.destroy();
