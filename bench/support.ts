@@ -1,8 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { demoItem, loadItems, range } from '../local/workload';
 
 /** Helpers shared by the benchmarks: statistics, CPU accounting, a bounded pool, formatting. */
+
+/** Progress lines: stderr, so that stdout holds only the report. */
+export const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 export const MB = 1_000_000;
 
@@ -13,6 +17,13 @@ export function median(values: number[]): number {
   const hi = sorted[mid] ?? Number.NaN;
   const lo = sorted[mid - 1] ?? hi;
   return sorted.length % 2 ? hi : (lo + hi) / 2;
+}
+
+/** Wall seconds `work` took, with its result. */
+export async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  const t0 = performance.now();
+  const value = await work();
+  return { seconds: (performance.now() - t0) / 1000, value };
 }
 
 /** Run `task(i)` for i in [0, count) with at most `concurrency` in flight (a Map's MaxConcurrency). */
@@ -151,4 +162,16 @@ export function intSetting(flag: string, envName: string, fallback: number): num
   if (!Number.isInteger(value) || value < 0)
     throw new Error(`--${flag} / ${envName} must be a non-negative integer, got "${raw}"`);
   return value;
+}
+
+/** Put demoItem('orders', i) for i in [0, count) into `table`, 8 BatchWriteItem requests in flight. */
+export async function loadDemoOrders(client: DynamoDBClient, table: string, count: number): Promise<void> {
+  await loadItems(
+    client,
+    table,
+    (function* () {
+      for (const i of range(count)) yield demoItem('orders', i);
+    })(),
+    { concurrency: 8 },
+  );
 }

@@ -1,7 +1,7 @@
 /**
  * One scan-segment worker in a process of its own, so its peak RSS can be read in isolation.
- * Started by bench/snapshot.ts as
- *   node --import tsx bench/segment-worker.ts <idle|worker> <local-cloud-dir> <table> <prefix> [pageLimit]
+ * Started by bench/snapshot/worker-rss.ts as
+ *   node --import tsx bench/snapshot/segment-worker.ts <idle|worker> <local-cloud-dir> <table> <prefix> [pageLimit]
  * `idle` imports the same modules, builds the same clients and connects (DescribeTable +
  * HeadBucket) but scans nothing: its maxRSS is the floor the worker's is compared with.
  * Prints one JSON line on stdout. Besides the kernel's peak (maxRSS), it samples
@@ -10,12 +10,12 @@
  */
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
-import { S3ObjectStore } from '../functions/adapters/s3-object-store';
-import { partReportKey } from '../functions/core/keys';
-import { type PartReport, partReport } from '../functions/core/manifest';
-import { run } from '../functions/scan-segment/run';
-import { dynamoClient, readLocalConfig, s3Client } from '../local/clients';
-import { defaultLocalSettings } from '../local/functions';
+import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
+import { partReportKey } from '../../functions/core/keys';
+import { type PartReport, partReport } from '../../functions/core/manifest';
+import { run } from '../../functions/scan-segment/run';
+import { dynamoClient, readLocalConfig, s3Client } from '../../local/clients';
+import { defaultLocalSettings } from '../../local/functions';
 
 export interface SegmentWorkerResult {
   mode: 'idle' | 'worker';
