@@ -1,11 +1,16 @@
 import { Cron } from 'croner';
+import type { Catalog } from '../functions/adapters/catalog';
 import { DynamoCatalog } from '../functions/adapters/dynamo-catalog';
+import { formatIsoMicros } from '../functions/core/time';
 import { dynamoClient, type LocalConfig } from './clients';
 import type { LocalFunctionRegistry } from './control-plane';
+import { localCron } from './cron-pattern';
 
 /**
  * What EventBridge does on AWS, for `rewind local start`: each cluster's backup schedule (cron +
- * time zone, evaluated by croner) invokes start-backup with kind `auto`; advance-checkpoint runs
+ * time zone, fired by croner exactly when EventBridge Scheduler would — local/cron-pattern.ts)
+ * invokes start-backup with kind `auto` and `scheduledAt` (as the `<aws.scheduler.scheduled-time>`
+ * context attribute does on AWS, so a duplicate firing is idempotent); advance-checkpoint runs
  * every second (every minute on AWS — locally faster so the checkpoint lag stays seconds); the
  * retention sweep runs daily at 03:00 UTC with `confirm`. Clusters are re-read every 10 s.
  */
@@ -14,7 +19,13 @@ export interface LocalSchedulesOptions {
   discoveryMs?: number;
   sweepCron?: string;
   log?: (line: string) => void;
+  /** Where clusters are read from (default: the local cloud's catalog table). */
+  catalog?: Pick<Catalog, 'listClusters'>;
 }
+
+/** The minute a 5/6-field cron fired for: croner fires at second 0, perhaps a little late. */
+const scheduledMinute = (firedAt: Date) =>
+  formatIsoMicros(Math.floor(firedAt.getTime() / 60_000) * 60_000_000);
 
 export function startLocalSchedules(
   cfg: LocalConfig,
@@ -22,7 +33,7 @@ export function startLocalSchedules(
   opts: LocalSchedulesOptions = {},
 ) {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const catalog = new DynamoCatalog(dynamoClient(cfg), cfg.catalogTable);
+  const catalog = opts.catalog ?? new DynamoCatalog(dynamoClient(cfg), cfg.catalogTable);
   const jobs = new Map<string, { key: string; cron: Cron }>();
   const inFlight = new Set<Promise<unknown>>();
   let lastError = '';
@@ -42,10 +53,10 @@ export function startLocalSchedules(
 
   let checkpointBusy = false;
   const checkpointTimer = setInterval(() => {
-    if (checkpointBusy || !registry['advance-checkpoint']) return;
+    const advance = registry['advance-checkpoint'];
+    if (checkpointBusy || !advance) return;
     checkpointBusy = true;
-    const fn = registry['advance-checkpoint'];
-    fn({})
+    advance({})
       .catch(() => undefined)
       .finally(() => {
         checkpointBusy = false;
@@ -53,36 +64,62 @@ export function startLocalSchedules(
   }, opts.checkpointEveryMs ?? 1_000);
 
   const sweep = new Cron(opts.sweepCron ?? '0 3 * * *', { timezone: 'Etc/UTC' }, async () => {
-    for (const cluster of await catalog.listClusters())
-      call('sweep-retention', { cluster: cluster.clusterName, confirm: true });
+    try {
+      for (const cluster of await catalog.listClusters())
+        call('sweep-retention', { cluster: cluster.clusterName, confirm: true });
+    } catch (error) {
+      log(`schedule: reading clusters for the sweep failed: ${(error as Error).message}`);
+    }
   });
+
+  const schedule = (clusterName: string, expression: string, timeZone: string): Cron | undefined => {
+    try {
+      const { pattern, yearMatches } = localCron(expression);
+      return new Cron(pattern, { timezone: timeZone }, () => {
+        const firedAt = new Date();
+        if (!yearMatches(firedAt.getUTCFullYear())) return;
+        call('start-backup', { cluster: clusterName, kind: 'auto', scheduledAt: scheduledMinute(firedAt) });
+      });
+    } catch (error) {
+      log(`schedule: cluster ${clusterName} has an unusable schedule: ${(error as Error).message}`);
+      return undefined;
+    }
+  };
 
   const discover = async () => {
     try {
       const clusters = await catalog.listClusters();
+      const names = new Set(clusters.map((c) => c.clusterName));
+      for (const [name, job] of jobs) {
+        if (names.has(name)) continue;
+        job.cron.stop();
+        jobs.delete(name);
+      }
       for (const cluster of clusters) {
-        const key = `${cluster.schedule ?? ''}|${cluster.timeZone ?? 'Etc/UTC'}`;
+        const timeZone = cluster.timeZone ?? 'Etc/UTC';
+        const key = `${cluster.schedule ?? ''}|${timeZone}`;
         const current = jobs.get(cluster.clusterName);
         if (current?.key === key) continue;
         current?.cron.stop();
         jobs.delete(cluster.clusterName);
         if (!cluster.schedule) continue;
-        const cron = new Cron(cluster.schedule, { timezone: cluster.timeZone ?? 'Etc/UTC' }, () =>
-          call('start-backup', { cluster: cluster.clusterName, kind: 'auto' }),
-        );
+        const cron = schedule(cluster.clusterName, cluster.schedule, timeZone);
+        if (!cron) continue;
         jobs.set(cluster.clusterName, { key, cron });
         log(
-          `schedule: cluster ${cluster.clusterName} backs up on "${cluster.schedule}" (${cluster.timeZone ?? 'UTC'}), next ${cron.nextRun()?.toISOString()}`,
+          `schedule: cluster ${cluster.clusterName} backs up on "${cluster.schedule}" (${timeZone}), next ${cron.nextRun()?.toISOString()}`,
         );
       }
     } catch (error) {
       log(`schedule: reading clusters failed: ${(error as Error).message}`);
     }
   };
-  void discover();
+  const discovered = discover();
   const discoveryTimer = setInterval(() => void discover(), opts.discoveryMs ?? 10_000);
 
   return {
+    /** Resolves once the first read of the clusters is done. */
+    ready: discovered,
     /** Cron jobs per cluster, for status and tests. */
     scheduled: () => [...jobs.entries()].map(([cluster, job]) => ({ cluster, nextRun: job.cron.nextRun() })),
     stop: async () => {

@@ -42,6 +42,8 @@ export const backupRecord = z.object({
   name: z.string().optional(),
   status: backupStatus,
   requestedAt: z.number().int(),
+  /** Automatic backups: the instant the schedule fired for (names the backup, DESIGN.md §5). */
+  scheduledAt: z.number().int().optional(),
   /** Taken before the first Scan page of any segment. */
   startTs: z.number().int().optional(),
   /** Taken after the last page of every segment. */

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Catalog } from '../adapters/catalog';
 import { type BackupRecord, CATALOG_SCHEMA_VERSION } from '../core/catalog-model';
 import { BackupAlreadyRunningError, ClusterNotFoundError } from '../core/errors';
 import { parseEvent } from '../core/events';
-import { formatKeyTime, type Micros } from '../core/time';
+import { formatKeyTime, type Micros, parseIsoMicros } from '../core/time';
 import { startBackupEvent } from './schema';
 
 export interface StartBackupDeps {
@@ -20,17 +20,44 @@ export const defaultBackupId = (now: Micros) =>
   `${formatKeyTime(now).slice(0, 15)}-${randomBytes(3).toString('hex')}`;
 
 /**
+ * `20261127T030000-auto-1a2b3c4d`: the backup of the cluster's scheduled run planned for that
+ * second. The cluster hash keeps execution names (unique per state machine, not per cluster)
+ * apart between clusters scheduled at the same time.
+ */
+export const scheduledBackupId = (cluster: string, scheduledAt: Micros) =>
+  `${formatKeyTime(scheduledAt).slice(0, 15)}-auto-${createHash('sha256').update(cluster).digest('hex').slice(0, 8)}`;
+
+/**
  * Start a snapshot backup of a cluster: take the cluster's one-at-a-time lock, register the
  * backup as RUNNING and start the snapshot state machine (execution name = backup id, so a
  * retried start cannot run it twice).
+ *
+ * A scheduled start (`scheduledAt`) is idempotent: its backup id is derived from the planned fire
+ * time, and a second delivery of the same run returns the backup the first one started (running,
+ * completed or deleted) instead of starting another or failing on the lock the first one holds.
+ * Only a FAILED first attempt is taken again, under a fresh id.
  */
 export async function run(event: unknown, deps: StartBackupDeps): Promise<BackupRecord> {
   const request = parseEvent(startBackupEvent, event, 'start-backup event');
+  const scheduledAt =
+    request.scheduledAt !== undefined ? parseIsoMicros(request.scheduledAt, 'scheduledAt') : undefined;
   const cluster = await deps.catalog.getCluster(request.cluster);
   if (!cluster) throw new ClusterNotFoundError(request.cluster);
 
   const now = deps.now();
-  const backupId = (deps.newBackupId ?? defaultBackupId)(now);
+  let backupId = (deps.newBackupId ?? defaultBackupId)(now);
+  if (scheduledAt !== undefined) {
+    const earlier = await deps.catalog.getBackup(
+      request.cluster,
+      scheduledBackupId(request.cluster, scheduledAt),
+    );
+    // A FAILED first attempt is retried under a fresh id; anything else is this run's backup.
+    if (earlier && earlier.status !== 'FAILED') return earlier;
+    if (!earlier) backupId = scheduledBackupId(request.cluster, scheduledAt);
+  }
+  // A concurrent delivery of the same scheduled run passes the lock (same holder id) and the
+  // begin (RUNNING stays RUNNING); its StartExecution has the same name and input, which Step
+  // Functions answers with the execution already started.
   await takeLock(deps.catalog, request.cluster, backupId);
 
   const backup = await deps.catalog.beginBackup({
@@ -41,6 +68,7 @@ export async function run(event: unknown, deps: StartBackupDeps): Promise<Backup
     name: request.name,
     status: 'RUNNING',
     requestedAt: now,
+    scheduledAt,
     tables: [],
     items: 0,
     rawBytes: 0,
@@ -56,12 +84,18 @@ export async function run(event: unknown, deps: StartBackupDeps): Promise<Backup
           backupId,
           kind: request.kind,
           name: request.name,
-          requestedAt: now,
+          // The stored value: a repeated scheduled start sends the same input (idempotent).
+          requestedAt: backup.requestedAt,
         }),
       }),
     );
     return { ...backup, executionArn };
   } catch (error) {
+    // A concurrent delivery of this scheduled run started it and it has already finished.
+    if (scheduledAt !== undefined && (error as Error).name === 'ExecutionAlreadyExists') {
+      const current = await deps.catalog.getBackup(request.cluster, backupId);
+      if (current && current.status !== 'RUNNING') return current;
+    }
     // Nothing started: record why and free the cluster for the next attempt.
     await deps.catalog.failBackup(request.cluster, backupId, {
       error: 'StartExecutionFailed',

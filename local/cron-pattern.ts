@@ -1,0 +1,76 @@
+import { toEventBridgeCron } from '../cdk/cron';
+import { InvalidInputError } from '../functions/core/errors';
+
+/**
+ * The local scheduler (croner) must fire exactly when EventBridge Scheduler would on AWS, so a
+ * cluster's schedule goes through the same translation CDK deploys (cdk/cron.ts →
+ * `cron(m h dom mon dow year)`) and is then rewritten for croner:
+ * - `?` becomes `*` (croner reads `?` as "the current value", i.e. a different schedule);
+ * - EventBridge numbers days of week 1-7 from Sunday, croner 0-6: numbers become names;
+ *   `nL` (last weekday n of the month) becomes croner's `NAME#L`;
+ * - croner has no year field: the year is checked when the job fires;
+ * - `W` (nearest weekday) has no croner equivalent and is refused with a clear error.
+ */
+export interface LocalCron {
+  /** A 5-field croner pattern. */
+  pattern: string;
+  /** Whether the EventBridge year field allows a run in `year`. */
+  yearMatches: (year: number) => boolean;
+}
+
+const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;
+
+function fail(schedule: string, why: string): never {
+  throw new InvalidInputError('schedule cron', `${why} (local scheduler), got "${schedule}"`);
+}
+
+function ebDayName(token: string, schedule: string): string {
+  const day = DAY_NAMES[Number(token) - 1];
+  if (!day) fail(schedule, `an EventBridge day of week 1-7, not "${token}"`);
+  return day;
+}
+
+function dayOfWeek(field: string, schedule: string): string {
+  if (field === '*') return '*';
+  if (field.toUpperCase() === 'L') return 'SAT'; // EventBridge: L alone is the last day of the week
+  return field
+    .split(',')
+    .map((part) => {
+      const last = /^(\w+)L$/i.exec(part);
+      if (last?.[1])
+        return `${/^\d$/.test(last[1]) ? ebDayName(last[1], schedule) : last[1].toUpperCase()}#L`;
+      // `6#3` = third Friday: only the day before `#` is a day number.
+      const [days = '', nth] = part.split('#');
+      const named = days.replace(/\d+/g, (token) => ebDayName(token, schedule));
+      return nth === undefined ? named : `${named}#${nth}`;
+    })
+    .join(',');
+}
+
+function yearMatcher(field: string, schedule: string): (year: number) => boolean {
+  const parts = field.split(',').map((part) => {
+    const match = /^(\*|\d{4})(?:-(\d{4}))?(?:\/(\d+))?$/.exec(part);
+    if (!match) fail(schedule, `a year field of *, YYYY, YYYY-YYYY or a /step, not "${part}"`);
+    const from = match[1] === '*' ? 1970 : Number(match[1]);
+    const to = match[2] !== undefined ? Number(match[2]) : match[1] === '*' || match[3] ? 2199 : from;
+    const step = match[3] !== undefined ? Number(match[3]) : 1;
+    return (year: number) => year >= from && year <= to && (year - from) % step === 0;
+  });
+  return (year) => parts.some((matches) => matches(year));
+}
+
+/** The croner pattern (and year check) that fires when EventBridge Scheduler fires `schedule`. */
+export function localCron(schedule: string): LocalCron {
+  const expression = toEventBridgeCron(schedule);
+  const body = /^cron\((.*)\)$/.exec(expression)?.[1] ?? expression;
+  const [minute = '', hour = '', dom = '', month = '', dow = '', year = '*'] = body.split(' ');
+  if (/W/i.test(dom)) fail(schedule, 'no W (nearest weekday) in the day of month');
+  const pattern = [
+    minute,
+    hour,
+    dom === '?' ? '*' : dom,
+    month,
+    dow === '?' ? '*' : dayOfWeek(dow, schedule),
+  ].join(' ');
+  return { pattern, yearMatches: yearMatcher(year, schedule) };
+}
