@@ -103,3 +103,35 @@ export function roleStatements(template: Template, roleLogicalId: string): State
 /** The resources of a statement, flattened to text. */
 export const resourcesOf = (statement: Statement): string[] => asList(statement.Resource).map(flatten);
 export const actionsOf = (statement: Statement): string[] => asList(statement.Action);
+
+/** Allow statements naming `action`. */
+export const allows = (statements: Statement[], action: string): Statement[] =>
+  statements.filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
+/** Every resource an Allow of `action` names, flattened and sorted. */
+export const resourcesAllowing = (statements: Statement[], action: string): string[] =>
+  allows(statements, action).flatMap(resourcesOf).sort();
+export const isDynamo = (s: Statement): boolean =>
+  actionsOf(s).some((a) => a.startsWith('dynamodb:') || a === '*');
+
+/** A table ARN in the stack's account and region, as `flatten` renders it. */
+export const tableArn = (name: string): string =>
+  `arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/${name}`;
+/** The tables of `testConfig`'s clusters, as ARNs. */
+export const protectedTableArns = [
+  tableArn('orders'),
+  tableArn('customers'),
+  'arn:aws:dynamodb:eu-west-1:111122223333:table/entries',
+];
+
+type WithChild = { node: { defaultChild?: unknown } };
+
+/** Logical ids and ARNs (as `flatten` renders them) of the constructs of one stack. */
+export function namesIn(stack: Stack) {
+  const id = (construct: WithChild) => logicalId(stack, construct);
+  const arn = (construct: WithChild) => `\${${id(construct)}.Arn}`;
+  const roleOf = (fn: { role?: WithChild }) => {
+    if (!fn.role) throw new Error('function without role');
+    return id(fn.role);
+  };
+  return { id, arn, roleOf };
+}
