@@ -242,3 +242,12 @@ export const sweepRetentionFunction = {
   name: 'sweep-retention',
   entry: 'functions/sweep-retention/handler.ts',
 } as const;
+
+/** Console function: delete one backup (`{"cluster", "backupId"}`); sweep-retention calls the same run(). */
+export const deleteBackupEnv = z.object(storage);
+export type DeleteBackupEnv = z.infer<typeof deleteBackupEnv>;
+
+export const deleteBackupFunction = {
+  name: 'delete-backup',
+  entry: 'functions/delete-backup/handler.ts',
+} as const;
