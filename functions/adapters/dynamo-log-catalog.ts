@@ -8,6 +8,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Item } from '../core/dynamo-json';
 import { InvalidInputError } from '../core/errors';
 import { compareSequenceNumbers } from '../core/log-format';
 import {
@@ -25,6 +26,7 @@ import {
 } from '../core/log-model';
 import { formatHourBucket, type Micros } from '../core/time';
 import type { LogCatalog, ShardAdvance, ShardClosure } from './log-catalog';
+import { BatchTableWriter, type BatchWriterOptions } from './table-writer';
 
 /**
  * Sort keys under the cluster's `pk` (`CLUSTER#<name>`, shared with the cluster and its
@@ -72,6 +74,8 @@ export class DynamoLogCatalog implements LogCatalog {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
+    /** For `deleteLogObjects` (concurrency, backoff). */
+    private readonly writerOptions: BatchWriterOptions = {},
   ) {}
 
   async getShardCheckpoint(cluster: string, shardId: string): Promise<ShardCheckpoint | undefined> {
@@ -223,6 +227,20 @@ export class DynamoLogCatalog implements LogCatalog {
       for (const item of page.Items ?? []) objects.push(logObjectRecord.parse(strip(item)));
     }
     return objects;
+  }
+
+  /**
+   * BatchWriteItem DeleteRequests, 25 a call, through `BatchTableWriter` (UnprocessedItems resent
+   * with exponential backoff and full jitter; it gives up with `WriteThrottledError`). Every key
+   * is checked before the first write; duplicates are dropped (BatchWriteItem rejects a call
+   * naming one key twice).
+   */
+  async deleteLogObjects(cluster: string, keys: string[]): Promise<void> {
+    const sks = [...new Set(keys.map((key) => SK.log(key)))];
+    if (sks.length === 0) return;
+    const writer = new BatchTableWriter(this.client, this.tableName, this.writerOptions);
+    for (const sk of sks) await writer.delete(marshall({ pk: pkOf(cluster), sk }) as Item);
+    await writer.flush();
   }
 
   async getClusterCheckpoint(cluster: string): Promise<ClusterCheckpoint | undefined> {

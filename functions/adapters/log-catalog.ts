@@ -81,6 +81,13 @@ export interface LogCatalog {
    * maxTs >= fromTs), in key order.
    */
   listLogObjects(cluster: string, table: string, fromTs: Micros, toTs: Micros): Promise<LogObjectRecord[]>;
+  /**
+   * Remove the index entries of these log object keys (core/keys.ts `logKey`): the retention
+   * sweep calls it once their objects are deleted. Idempotent: a key without an entry, or given
+   * twice, is not an error. Any number of keys; after a rejection some entries may be gone and
+   * others not, so the caller repeats the call.
+   */
+  deleteLogObjects(cluster: string, keys: string[]): Promise<void>;
 
   /** `undefined` until the advancer first computes one. */
   getClusterCheckpoint(cluster: string): Promise<ClusterCheckpoint | undefined>;

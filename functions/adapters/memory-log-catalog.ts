@@ -134,6 +134,10 @@ export class MemoryLogCatalog implements LogCatalog {
       .map((o) => structuredClone(o));
   }
 
+  async deleteLogObjects(cluster: string, keys: string[]): Promise<void> {
+    for (const key of keys) this.objects.delete(`${cluster}/${key}`);
+  }
+
   async getClusterCheckpoint(cluster: string): Promise<ClusterCheckpoint | undefined> {
     return structuredClone(this.checkpoints.get(cluster));
   }

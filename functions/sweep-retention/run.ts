@@ -4,7 +4,6 @@ import type { ObjectStore } from '../adapters/object-store';
 import type { BackupRecord } from '../core/catalog-model';
 import { ClusterNotFoundError } from '../core/errors';
 import { parseEvent } from '../core/events';
-import { clusterPrefix } from '../core/keys';
 import { type LogObjectSummary, planRetention, type RetentionDecision } from '../core/retention';
 import { formatIsoMicros, type Micros, parseIsoMicros } from '../core/time';
 import { run as deleteBackup } from '../delete-backup/run';
@@ -30,13 +29,18 @@ const LEFTOVERS = 'deleted earlier: objects left over under its prefix';
 /**
  * The retention sweep (DESIGN.md §3.7, issue 5): plan with core/retention.ts as of `now`; with
  * `confirm`, execute the plan — backups through delete-backup (marked DELETED conditionally,
- * then their objects), log objects in DeleteObjects batches of 1,000.
+ * then their objects), then log objects in batches of 1,000: S3 DeleteObjects first, then their
+ * index entries (LogCatalog.deleteLogObjects).
  *
- * Idempotent and convergent: only log objects still in the bucket are planned, and a DELETED
- * backup with objects left under its prefix (a crash between the mark and the delete) is planned
- * for deletion again, so a re-run finishes what a crashed run began and a second run deletes
- * nothing. Log-object index entries stay in the catalog (restores only read entries inside the
- * kept window).
+ * The plan comes from the catalog alone: the log-object index, not a listing of the bucket's
+ * `logs/` prefix (millions of objects on AWS). Idempotent and convergent: an index entry goes
+ * only after its object, so a run that crashes between the two leaves entries whose objects are
+ * gone; the next run plans them again, its DeleteObjects of the missing keys succeeds (S3
+ * deletes are idempotent) and the entries go. A DELETED backup with objects left under its
+ * prefix (a crash between the mark and the delete) is planned for deletion again. So a re-run
+ * finishes what a crashed run began and a second run deletes nothing. Restores never miss a
+ * deleted object: they read only entries inside the kept window (restore-plan-replay,
+ * restore-replay), and those objects are kept.
  */
 export async function run(event: unknown, deps: SweepRetentionDeps): Promise<SweepRetentionResult> {
   const request = parseEvent(sweepRetentionEvent, event, 'sweep-retention event');
@@ -47,7 +51,7 @@ export async function run(event: unknown, deps: SweepRetentionDeps): Promise<Swe
   const backups = await deps.catalog.listBackups(request.cluster);
   const [checkpoint, logObjects] = await Promise.all([
     deps.logCatalog.getClusterCheckpoint(request.cluster),
-    storedLogObjects(deps, request.cluster, cluster.tables, backups),
+    indexedLogObjects(deps, request.cluster, cluster.tables, backups),
   ]);
   const plan = planRetention({
     now,
@@ -78,6 +82,7 @@ export async function run(event: unknown, deps: SweepRetentionDeps): Promise<Swe
     for (let i = 0; i < keys.length; i += BATCH) {
       const batch = keys.slice(i, i + BATCH);
       await deps.store.delete(batch);
+      await deps.logCatalog.deleteLogObjects(request.cluster, batch);
       deleted.logObjects.push(...batch);
     }
   }
@@ -95,20 +100,18 @@ export async function run(event: unknown, deps: SweepRetentionDeps): Promise<Swe
   };
 }
 
-/** Indexed log objects of the cluster's tables (and its backups' tables) that are still stored. */
-async function storedLogObjects(
+/** The indexed log objects of the cluster's tables and its backups' tables (no S3 listing). */
+async function indexedLogObjects(
   deps: SweepRetentionDeps,
   cluster: string,
   clusterTables: string[],
   backups: BackupRecord[],
 ): Promise<LogObjectSummary[]> {
   const tables = new Set([...clusterTables, ...backups.flatMap((b) => b.tables.map((t) => t.name))]);
-  const stored = new Set<string>();
-  for await (const object of deps.store.list(`${clusterPrefix(cluster)}logs/`)) stored.add(object.key);
   const summaries: LogObjectSummary[] = [];
   for (const table of [...tables].sort()) {
     for (const o of await deps.logCatalog.listLogObjects(cluster, table, 0, Number.MAX_SAFE_INTEGER)) {
-      if (stored.has(o.key)) summaries.push({ key: o.key, table: o.table, minTs: o.minTs, maxTs: o.maxTs });
+      summaries.push({ key: o.key, table: o.table, minTs: o.minTs, maxTs: o.maxTs });
     }
   }
   return summaries;

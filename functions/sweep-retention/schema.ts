@@ -21,6 +21,9 @@ export interface SweepRetentionResult {
   delete: RetentionDecision[];
   /** Each subject (backup id or log key) and why it is kept or deleted. */
   reasons: Record<string, string>;
-  /** What this run deleted (empty without `confirm`). */
+  /**
+   * What this run deleted (empty without `confirm`): backups marked DELETED with their objects,
+   * and log keys whose object and index entry are both gone.
+   */
   deleted: { backups: string[]; logObjects: string[] };
 }

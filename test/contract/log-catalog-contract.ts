@@ -205,6 +205,65 @@ export function logCatalogContract(label: string, makeCatalog: () => Promise<Log
       ).toBeUndefined();
     });
 
+    it('deletes log-object entries: gone from get and list, the others stay, repeats and missing keys are fine', async () => {
+      // Prepare
+      const catalog = await makeCatalog();
+      const cluster = unique('del');
+      const other = unique('del-other');
+      const objects = [
+        logObject(cluster, 'orders', '2026-11-27T04:10:00.000000Z', '2026-11-27T04:20:00.000000Z', '1'),
+        logObject(cluster, 'orders', '2026-11-27T05:00:00.000000Z', '2026-11-27T05:30:00.000000Z', '2'),
+        logObject(cluster, 'orders', '2026-11-27T06:00:00.000000Z', '2026-11-27T06:30:00.000000Z', '3'),
+        logObject(cluster, 'users', '2026-11-27T04:10:00.000000Z', '2026-11-27T04:20:00.000000Z', '4'),
+      ];
+      for (const o of objects) await catalog.putLogObject(o);
+      const sameKeyElsewhere = { ...(objects[0] as LogObjectRecord), cluster: other };
+      await catalog.putLogObject(sameKeyElsewhere);
+      const [first, second, third, users] = objects.map((o) => o.key) as [string, string, string, string];
+      const neverIndexed = logKey(cluster, 'orders', T('2026-11-27T04:30:00Z'), 'shardId-000000000000', '77');
+      const all = (table: string) => catalog.listLogObjects(cluster, table, 0, T('2030-01-01T00:00:00Z'));
+      // Act
+      await catalog.deleteLogObjects(cluster, [first, users, first]);
+      const afterFirst = { orders: await all('orders'), users: await all('users') };
+      await catalog.deleteLogObjects(cluster, [first, users, neverIndexed]);
+      await catalog.deleteLogObjects(cluster, []);
+      // Assess
+      expect(afterFirst.orders.map((o) => o.key)).toEqual([second, third]);
+      expect(afterFirst.users).toEqual([]);
+      expect(await catalog.getLogObject(cluster, first)).toBeUndefined();
+      expect(await catalog.getLogObject(cluster, users)).toBeUndefined();
+      expect(await catalog.getLogObject(cluster, neverIndexed)).toBeUndefined();
+      expect(await catalog.getLogObject(cluster, second)).toEqual(objects[1]);
+      expect((await all('orders')).map((o) => o.key)).toEqual([second, third]);
+      expect(
+        await catalog.listLogObjects(cluster, 'orders', T('2026-11-27T04:00:00Z'), T('2026-11-27T05:10:00Z')),
+      ).toEqual([objects[1]]);
+      expect(await catalog.getLogObject(other, first)).toEqual(sameKeyElsewhere);
+    });
+
+    it('deletes more entries than one batch (25) holds', async () => {
+      // Prepare
+      const catalog = await makeCatalog();
+      const cluster = unique('del-many');
+      const objects = Array.from({ length: 60 }, (_, i) =>
+        logObject(
+          cluster,
+          'orders',
+          `2026-11-27T04:${String(i).padStart(2, '0')}:00.000000Z`,
+          `2026-11-27T04:${String(i).padStart(2, '0')}:30.000000Z`,
+          String(1000 + i),
+        ),
+      );
+      for (const o of objects) await catalog.putLogObject(o);
+      const doomed = objects.slice(0, 53).map((o) => o.key);
+      // Act
+      await catalog.deleteLogObjects(cluster, doomed);
+      // Assess
+      const left = await catalog.listLogObjects(cluster, 'orders', 0, T('2030-01-01T00:00:00Z'));
+      expect(left.map((o) => o.key)).toEqual(objects.slice(53).map((o) => o.key));
+      expect(await catalog.getLogObject(cluster, doomed[52] ?? '')).toBeUndefined();
+    });
+
     it('stores the cluster checkpoint only forward', async () => {
       // Prepare
       const catalog = await makeCatalog();

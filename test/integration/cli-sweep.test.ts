@@ -1,20 +1,50 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { DynamoLogCatalog } from '../../functions/adapters/dynamo-log-catalog';
+import { logKey } from '../../functions/core/keys';
+import { LOG_SCHEMA_VERSION } from '../../functions/core/log-model';
+import type { Micros } from '../../functions/core/time';
 import { cliRunner } from '../support/cli';
 import { demoCluster, localClients } from '../support/cloud';
 
 const cfg = inject('localConfig');
 const { dynamodb, catalog, store } = localClients(cfg);
+const logCatalog = new DynamoLogCatalog(dynamodb, cfg.catalogTable);
 
 const rewind = cliRunner(cfg);
+const HOUR = 3_600_000_000;
+
+/** A shipped log object as ship-log leaves it: the S3 object and its index entry. */
+async function shipLogObject(cluster: string, table: string, ts: Micros, sequence: string): Promise<string> {
+  const key = logKey(cluster, table, ts, 'shardId-000000000000', sequence);
+  await store.put(key, 'x');
+  await logCatalog.putLogObject({
+    schemaVersion: LOG_SCHEMA_VERSION,
+    cluster,
+    key,
+    table,
+    shardId: 'shardId-000000000000',
+    firstSequenceNumber: sequence,
+    lastSequenceNumber: sequence,
+    minTs: ts,
+    maxTs: ts,
+    records: 1,
+    rawBytes: 1,
+    bytes: 1,
+    sha256: '0'.repeat(64),
+    writtenAt: ts,
+  });
+  return key;
+}
 
 afterAll(() => {
   dynamodb.destroy();
 });
 
 describe('rewind schedule run and rewind sweep on the local cloud', () => {
-  it('far in the future, sweep plans the older auto backup away, --confirm deletes it, the newest stays', async () => {
-    // Arrange: two automatic backups, as the schedule takes them.
-    const { cluster } = await demoCluster(cfg, [{ kind: 'orders', items: 20 }]);
+  it('far in the future, sweep plans the older auto backup and the log before the newest away; --confirm deletes them, index entries included', async () => {
+    // Prepare: two automatic backups, as the schedule takes them.
+    const { cluster, tableNames } = await demoCluster(cfg, [{ kind: 'orders', items: 20 }]);
+    const table = tableNames[0] ?? '';
     const first = await rewind('schedule', 'run', '--cluster', cluster, '--json');
     const second = await rewind('schedule', 'run', '--cluster', cluster, '--json');
     expect(first.code, first.stderr).toBe(0);
@@ -23,20 +53,35 @@ describe('rewind schedule run and rewind sweep on the local cloud', () => {
     const older = String(first.json().backupId);
     const newest = String(second.json().backupId);
     const future = '2099-01-01T00:00:00Z';
+    // 30 log objects from before the older backup (more than one BatchWriteItem of index
+    // deletes), one from the newest backup's scan on (the log the window needs).
+    const olderStart = (await catalog.getBackup(cluster, older))?.startTs ?? 0;
+    const newestStart = (await catalog.getBackup(cluster, newest))?.startTs ?? 0;
+    const oldLogs: string[] = [];
+    for (let i = 0; i < 30; i++)
+      oldLogs.push(await shipLogObject(cluster, table, olderStart - 2 * HOUR - i * HOUR, String(100 + i)));
+    oldLogs.sort();
+    const keptLog = await shipLogObject(cluster, table, newestStart + 1_000, '900');
     // Act
     const plan = await rewind('sweep', '--cluster', cluster, '--now', future, '--json');
     const afterPlan = (await catalog.getBackup(cluster, older))?.status;
+    const indexedAfterPlan = await logCatalog.listLogObjects(cluster, table, 0, Number.MAX_SAFE_INTEGER);
     const swept = await rewind('sweep', '--cluster', cluster, '--now', future, '--confirm', '--json');
     const again = await rewind('sweep', '--cluster', cluster, '--now', future, '--confirm', '--json');
     // Assess
     expect(plan.code, plan.stderr).toBe(0);
     const planned = plan.json() as {
-      keep: { backupId?: string }[];
-      delete: { backupId?: string }[];
+      keep: { type: string; backupId?: string; key?: string }[];
+      delete: { type: string; backupId?: string; key?: string }[];
       reasons: Record<string, string>;
     };
-    expect(planned.delete.map((d) => d.backupId)).toEqual([older]);
+    const ofType = (ds: typeof planned.keep, type: string) =>
+      ds.filter((d) => d.type === type).map((d) => d.backupId ?? d.key);
+    expect(ofType(planned.delete, 'backup')).toEqual([older]);
+    expect(ofType(planned.delete, 'log').sort()).toEqual(oldLogs);
+    expect(ofType(planned.keep, 'log')).toEqual([keptLog]);
     expect(planned.keep.map((d) => d.backupId)).toContain(newest);
+    expect(indexedAfterPlan).toHaveLength(31);
     expect(planned.reasons[newest]).toBe('newest completed snapshot');
     expect(afterPlan).toBe('COMPLETED');
     expect(swept.code, swept.stderr).toBe(0);
@@ -47,6 +92,16 @@ describe('rewind schedule run and rewind sweep on the local cloud', () => {
     for await (const o of store.list(olderRecord?.snapshotPrefix ?? 'none/')) left.push(o.key);
     expect(left).toEqual([]);
     expect((await catalog.getBackup(cluster, newest))?.status).toBe('COMPLETED');
+    expect([...(swept.json().deleted as { logObjects: string[] }).logObjects].sort()).toEqual(oldLogs);
+    const indexed = await logCatalog.listLogObjects(cluster, table, 0, Number.MAX_SAFE_INTEGER);
+    expect(indexed.map((o) => o.key)).toEqual([keptLog]);
+    for (const key of [oldLogs[0], oldLogs[29]]) {
+      expect(await logCatalog.getLogObject(cluster, key ?? '')).toBeUndefined();
+      expect(await store.exists(key ?? '')).toBe(false);
+    }
+    const logsLeft: string[] = [];
+    for await (const o of store.list(`v1/${cluster}/logs/`)) logsLeft.push(o.key);
+    expect(logsLeft).toEqual([keptLog]);
     expect(again.json()).toMatchObject({ delete: [], deleted: { backups: [], logObjects: [] } });
   });
 });

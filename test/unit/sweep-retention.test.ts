@@ -14,21 +14,40 @@ const NOW: Micros = 1_800_000_000_000_000;
 const cluster = 'shop';
 const table = 'orders';
 
-/** A store whose delete throws from the `failAt`-th call on (a crash mid-sweep). */
+/** A store whose delete throws from the `failAt`-th call on (a crash mid-sweep); records list prefixes. */
 class CrashingStore extends MemoryObjectStore {
   calls = 0;
   failAt = Number.POSITIVE_INFINITY;
+  readonly listed: string[] = [];
   override async delete(keys: string[]): Promise<number> {
     this.calls++;
     if (this.calls >= this.failAt) throw new Error('connection reset');
     return super.delete(keys);
+  }
+  override list(prefix: string): AsyncIterable<{ key: string; size: number }> {
+    this.listed.push(prefix);
+    return super.list(prefix);
+  }
+}
+
+/** A log catalog whose next `failDeletes` deleteLogObjects calls throw (a crash after the S3 delete). */
+class CrashingLogCatalog extends MemoryLogCatalog {
+  failDeletes = 0;
+  deleteCalls = 0;
+  override async deleteLogObjects(cluster: string, keys: string[]): Promise<void> {
+    this.deleteCalls++;
+    if (this.failDeletes > 0) {
+      this.failDeletes--;
+      throw new Error('throttled');
+    }
+    return super.deleteLogObjects(cluster, keys);
   }
 }
 
 /** Auto backups 20, 10 and 1 days old (retention 7 days: the 20-day one goes), 2,500 old log objects. */
 async function world() {
   const catalog = new MemoryCatalog();
-  const logCatalog = new MemoryLogCatalog();
+  const logCatalog = new CrashingLogCatalog();
   const store = new CrashingStore();
   await catalog.putCluster({
     schemaVersion: CATALOG_SCHEMA_VERSION,
@@ -101,15 +120,21 @@ async function world() {
     now: () => NOW,
     config: { marginMicros: 1_000_000, failedGraceMicros: 2 * DAY },
   };
-  return { catalog, store, deps };
+  return { catalog, logCatalog, store, deps };
 }
+
+/** Every indexed log key of the cluster's table. */
+const indexed = async (logCatalog: MemoryLogCatalog) =>
+  (await logCatalog.listLogObjects(cluster, table, 0, Number.MAX_SAFE_INTEGER)).map((o) => o.key);
+const logKeys = (ds: { type: string; key?: string }[]) =>
+  ds.flatMap((d) => (d.type === 'log' && d.key ? [d.key] : [])).sort();
 
 const subjects = (ds: { type: string; backupId?: string; key?: string }[]) =>
   ds.map((d) => (d.type === 'backup' ? `backup:${d.backupId}` : `log:${d.key}`)).sort();
 
 describe('sweep-retention run()', () => {
   it('deletes exactly what the dry run planned, and a second run deletes nothing', async () => {
-    // Arrange
+    // Prepare
     const { catalog, store, deps } = await world();
     // Act
     const plan = await run({ cluster }, deps);
@@ -137,7 +162,7 @@ describe('sweep-retention run()', () => {
   });
 
   it('a sweep crashed after the first log batch converges when run again', async () => {
-    // Arrange: delete call 1 is the backup's objects, call 2 the first log batch, call 3 crashes.
+    // Prepare: delete call 1 is the backup's objects, call 2 the first log batch, call 3 crashes.
     const { store, deps } = await world();
     const clean = await world();
     await run({ cluster, confirm: true }, clean.deps);
@@ -157,7 +182,7 @@ describe('sweep-retention run()', () => {
   });
 
   it('re-deletes objects left under a backup marked DELETED by a crashed run', async () => {
-    // Arrange: the mark succeeds, the object delete (call 1) crashes.
+    // Prepare: the mark succeeds, the object delete (call 1) crashes.
     const { catalog, store, deps } = await world();
     store.failAt = 1;
     await expect(run({ cluster, confirm: true }, deps)).rejects.toThrow('connection reset');
@@ -175,7 +200,7 @@ describe('sweep-retention run()', () => {
   });
 
   it('plans as of the event `now`: far in the future only the newest snapshot stays', async () => {
-    // Arrange
+    // Prepare
     const { deps } = await world();
     // Act
     const result = await run({ cluster, now: formatIsoMicros(NOW + 100 * DAY) }, deps);
@@ -183,5 +208,81 @@ describe('sweep-retention run()', () => {
     expect(result.now).toBe(formatIsoMicros(NOW + 100 * DAY));
     expect(subjects(result.delete.filter((d) => d.type === 'backup'))).toEqual(['backup:b0', 'backup:b1']);
     expect(result.reasons.b2).toBe('newest completed snapshot');
+  });
+  it('a confirmed sweep deletes both the object and the index entry of each planned log object, and keeps both of the others', async () => {
+    // Prepare
+    const { logCatalog, store, deps } = await world();
+    const plan = await run({ cluster }, deps);
+    const doomed = logKeys(plan.delete);
+    const kept = logKeys(plan.keep);
+    // Act
+    const swept = await run({ cluster, confirm: true }, deps);
+    // Assess
+    expect([doomed.length, kept.length]).toEqual([2500, 100]);
+    expect([...swept.deleted.logObjects].sort()).toEqual(doomed);
+    expect(doomed.filter((key) => store.objects.has(key))).toEqual([]);
+    for (const key of [doomed[0], doomed[1234], doomed[2499]])
+      expect(await logCatalog.getLogObject(cluster, key ?? '')).toBeUndefined();
+    expect((await indexed(logCatalog)).sort()).toEqual(kept);
+    expect(kept.filter((key) => !store.objects.has(key))).toEqual([]);
+  });
+
+  it('a sweep crashed between the S3 delete and the index delete converges when run again', async () => {
+    // Prepare: the first batch's objects go, then deleting their entries fails once.
+    const { logCatalog, store, deps } = await world();
+    const clean = await world();
+    await run({ cluster, confirm: true }, clean.deps);
+    logCatalog.failDeletes = 1;
+    // Act
+    await expect(run({ cluster, confirm: true }, deps)).rejects.toThrow('throttled');
+    const afterCrash = await indexed(logCatalog);
+    const orphans = afterCrash.filter((key) => !store.objects.has(key));
+    const rerun = await run({ cluster, confirm: true }, deps);
+    const third = await run({ cluster, confirm: true }, deps);
+    // Assess
+    expect(afterCrash).toHaveLength(2600);
+    expect(orphans).toHaveLength(1000);
+    expect(rerun.deleted.logObjects).toHaveLength(2500);
+    expect(rerun.deleted.logObjects).toEqual(expect.arrayContaining(orphans));
+    expect(await indexed(logCatalog)).toEqual(await indexed(clean.logCatalog));
+    expect([...store.objects.keys()].sort()).toEqual([...clean.store.objects.keys()].sort());
+    expect((await indexed(logCatalog)).filter((key) => !store.objects.has(key))).toEqual([]);
+    expect(third.delete).toEqual([]);
+    expect(third.deleted).toEqual({ backups: [], logObjects: [] });
+  });
+
+  it('a dry run deletes neither log objects nor their index entries', async () => {
+    // Prepare
+    const { logCatalog, store, deps } = await world();
+    const objectsBefore = [...store.objects.keys()].sort();
+    const indexBefore = await indexed(logCatalog);
+    // Act
+    const plan = await run({ cluster }, deps);
+    // Assess
+    expect(logKeys(plan.delete)).toHaveLength(2500);
+    expect(plan.deleted).toEqual({ backups: [], logObjects: [] });
+    expect([...store.objects.keys()].sort()).toEqual(objectsBefore);
+    expect(await indexed(logCatalog)).toEqual(indexBefore);
+    expect([store.calls, logCatalog.deleteCalls]).toEqual([0, 0]);
+  });
+
+  it('plans log objects from the index alone, never listing the logs/ prefix', async () => {
+    // Prepare: one indexed object already gone from S3, one stray object the index does not know.
+    const { logCatalog, store, deps } = await world();
+    const [gone] = await indexed(logCatalog);
+    store.objects.delete(gone ?? '');
+    const stray = logKey(cluster, table, NOW - 30 * DAY, 'shardId-000000000009', '5');
+    await store.put(stray, 'x');
+    // Act
+    const plan = await run({ cluster }, deps);
+    const swept = await run({ cluster, confirm: true }, deps);
+    // Assess
+    expect(logKeys(plan.delete)).toContain(gone);
+    expect(swept.deleted.logObjects).toContain(gone);
+    expect(await logCatalog.getLogObject(cluster, gone ?? '')).toBeUndefined();
+    expect(logKeys([...plan.delete, ...plan.keep])).not.toContain(stray);
+    expect(store.objects.has(stray)).toBe(true);
+    expect(store.listed.length).toBeGreaterThan(0); // delete-backup lists b0's snapshot prefix
+    expect(store.listed.filter((prefix) => !prefix.startsWith(`v1/${cluster}/snapshots/`))).toEqual([]);
   });
 });
