@@ -17,6 +17,7 @@ import { logStreamName } from '../functions/core/log-format';
 import type { Micros } from '../functions/core/time';
 import { createTimestamper, partitionKeyOf, toKdsRecord } from './change-capture';
 import { type ClientSettings, dynamoClient, kinesisClient } from './clients';
+import { createErrorReporter, pollUntilStopped, singleFlight, waitUntilCaughtUp } from './poll-loop';
 import { createSleeper, settleWithin } from './sleeper';
 
 /**
@@ -115,16 +116,14 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
   const getRecords = (iterator: string) =>
     streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
 
-  const lastLogged = new Map<string, { message: string; at: number }>();
-  function report(where: string, err: unknown) {
-    if (stopped()) return; // errors of work cut short by stop() are expected
-    stats.errors++;
-    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    const previous = lastLogged.get(where);
-    if (previous?.message === message && Date.now() - previous.at < 30_000) return;
-    lastLogged.set(where, { message, at: Date.now() });
-    log(`${where}: ${message} (retrying)`);
-  }
+  const report = createErrorReporter({
+    log,
+    stopped,
+    suffix: ' (retrying)',
+    counted: () => {
+      stats.errors++;
+    },
+  });
 
   async function putEntries(shard: Shard, streamName: string): Promise<void> {
     for (let attempt = 0; shard.pending.length > 0; ) {
@@ -185,18 +184,17 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
       this.refreshAfter = Math.max(this.refreshAfter, at);
     }
 
-    private async run() {
-      for (let failures = 0; !stopped() && !this.retired; ) {
-        try {
+    private run() {
+      return pollUntilStopped({
+        timers,
+        finished: () => this.retired,
+        round: async () => {
           const idle = await this.round();
-          failures = 0;
           this.idleRounds = idle ? this.idleRounds + 1 : 0;
           if (idle) await sleep(this.idleRounds > IDLE_ROUNDS_BEFORE_SLOWDOWN ? 4 * pollMs : pollMs, true);
-        } catch (err) {
-          report(`${this.cluster}/${this.tableName}`, err);
-          await sleep(Math.min(5_000, 200 * 2 ** failures++));
-        }
-      }
+        },
+        failed: (err) => report(`${this.cluster}/${this.tableName}`, err),
+      });
     }
 
     /** One pass over the ready shards; true when nothing was left to bridge. */
@@ -325,64 +323,47 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
     }
   }
 
-  let discovering: Promise<void> | undefined;
-  function discoverOnce(): Promise<void> {
-    discovering ??= (async () => {
-      try {
-        const wanted = new Set<string>();
-        for (const cluster of await catalog.listClusters()) {
-          for (const table of cluster.tables) {
-            const key = `${cluster.clusterName}\u0000${table}`;
-            wanted.add(key);
-            if (!readers.has(key) && !stopped())
-              readers.set(key, new TableReader(cluster.clusterName, table));
-          }
-        }
-        for (const [key, reader] of readers) {
-          if (wanted.has(key)) continue;
-          reader.retire();
-          readers.delete(key);
-        }
-      } finally {
-        discovering = undefined;
-      }
-    })();
-    return discovering;
-  }
-
-  const discovery = (async () => {
-    for (let failures = 0; !stopped(); ) {
-      try {
-        await discoverOnce();
-        failures = 0;
-        await sleep(discoveryMs);
-      } catch (err) {
-        report('catalog', err);
-        await sleep(Math.min(5_000, 200 * 2 ** failures++));
+  /** Readers for the registered clusters' tables: new ones started, deregistered ones retired. */
+  const discovery = singleFlight(async () => {
+    const wanted = new Set<string>();
+    for (const cluster of await catalog.listClusters()) {
+      for (const table of cluster.tables) {
+        const key = `${cluster.clusterName}\u0000${table}`;
+        wanted.add(key);
+        if (!readers.has(key) && !stopped()) readers.set(key, new TableReader(cluster.clusterName, table));
       }
     }
-  })();
+    for (const [key, reader] of readers) {
+      if (wanted.has(key)) continue;
+      reader.retire();
+      readers.delete(key);
+    }
+  });
+
+  const discoveryLoop = pollUntilStopped({
+    timers,
+    round: async () => {
+      await discovery.join();
+      await sleep(discoveryMs);
+    },
+    failed: (err) => report('catalog', err),
+  });
 
   let stopping: Promise<void> | undefined;
   return {
     async flush(timeoutMs = 60_000) {
       const t0 = performance.now();
       // A discovery already in flight may have read the catalog before t0: run a fresh one.
-      await discovering?.catch(() => undefined);
-      await discoverOnce();
+      await discovery.fresh();
       for (const reader of readers.values()) reader.requestRefresh(t0);
       timers.wake();
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const lagging = [...readers.values()].filter((r) => r.caughtUpAt < t0);
-        if (lagging.length === 0) return;
-        if (stopped()) throw new RewindError('change bridge stopped before it caught up');
-        if (Date.now() > deadline)
-          throw new RewindError(
-            `change bridge not caught up after ${timeoutMs} ms: ${lagging.map((r) => `${r.cluster}/${r.tableName}`).join(', ')}`,
-          );
-        await new Promise((done) => setTimeout(done, 10));
-      }
+      await waitUntilCaughtUp({
+        what: 'change bridge',
+        lagging: () =>
+          [...readers.values()].filter((r) => r.caughtUpAt < t0).map((r) => `${r.cluster}/${r.tableName}`),
+        stopped,
+        timeoutMs,
+      });
     },
     stats: () => ({
       ...stats,
@@ -392,7 +373,7 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
     stop() {
       stopping ??= (async () => {
         timers.stop();
-        if (!(await settleWithin([discovery, ...running], opts.stopGraceMs ?? 10_000)))
+        if (!(await settleWithin([discoveryLoop, ...running], opts.stopGraceMs ?? 10_000)))
           log('stopped with a DynamoDB or Kinesis call still running');
         readers.clear();
         for (const client of [dynamodb, kinesis, streams]) client.destroy();

@@ -11,6 +11,7 @@ import { RewindError } from '../functions/core/errors';
 import { clusterOfStream } from '../functions/core/log-format';
 import { type ClientSettings, kinesisClient, LOCAL_ACCOUNT_ID } from './clients';
 import { deliverBatch, type KinesisRecordIn, lambdaKinesisEvent, onFailureRecord } from './kinesis-delivery';
+import { createErrorReporter, pollUntilStopped, singleFlight, waitUntilCaughtUp } from './poll-loop';
 import { createSleeper, settleWithin } from './sleeper';
 
 /**
@@ -105,16 +106,7 @@ export function startKinesisPoller(opts: KinesisPollerOptions): KinesisPoller {
     void work.finally(() => running.delete(work));
     return work;
   };
-  const lastLogged = new Map<string, { message: string; at: number }>();
-  /** Log an error to stderr, the same one at most every 30 s per place. */
-  function report(where: string, err: unknown) {
-    if (stopped()) return; // errors of work cut short by stop() are expected
-    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    const previous = lastLogged.get(where);
-    if (previous?.message === message && Date.now() - previous.at < 30_000) return;
-    lastLogged.set(where, { message, at: Date.now() });
-    log(`${where}: ${message}`);
-  }
+  const report = createErrorReporter({ log, stopped });
 
   class ShardReader {
     private iterator?: string;
@@ -136,24 +128,20 @@ export function startKinesisPoller(opts: KinesisPollerOptions): KinesisPoller {
     private async run() {
       for (const parent of this.parents) await this.stream.shards.get(parent)?.done;
       let idlePolls = 0;
-      for (let failures = 0; !stopped() && !this.finished; ) {
-        try {
-          if (!hasFunction()) {
-            await sleep(5 * pollMs);
-            continue;
-          }
+      await pollUntilStopped({
+        timers,
+        finished: () => this.finished,
+        pause: { when: () => !hasFunction(), ms: 5 * pollMs },
+        round: async () => {
           const moved = await this.step();
-          failures = 0;
           idlePolls = moved || this.buffer.length > 0 ? 0 : idlePolls + 1;
           const first = this.buffer[0];
           if (first) await sleep(Math.max(1, Math.min(pollMs, first.fetchedAt + windowMs - Date.now())));
           // A shard idle for a while is polled once a second, Lambda's base rate (flush wakes it).
           else if (!moved) await sleep(idlePolls > IDLE_POLLS_BEFORE_SLOWDOWN ? IDLE_POLL_MS : pollMs, true);
-        } catch (err) {
-          report(`${this.stream.name}/${this.shardId}`, err);
-          await sleep(Math.min(5_000, 200 * 2 ** failures++));
-        }
-      }
+        },
+        failed: (err) => report(`${this.stream.name}/${this.shardId}`, err),
+      });
     }
 
     /** Fetch if there is room, invoke if a batch is due; true when anything moved. */
@@ -289,42 +277,30 @@ export function startKinesisPoller(opts: KinesisPollerOptions): KinesisPoller {
     }
   }
 
-  let discovering: Promise<void> | undefined;
-  function discoverOnce(): Promise<void> {
-    discovering ??= (async () => {
-      try {
-        let start: string | undefined;
-        for (let more = true; more; ) {
-          const out = await kinesis.send(new ListStreamsCommand({ ExclusiveStartStreamName: start }));
-          for (const name of out.StreamNames ?? []) {
-            if (clusterOfStream(name) === undefined || !include(name) || streams.has(name) || stopped())
-              continue;
-            streams.set(name, new StreamReader(name));
-          }
-          start = out.StreamNames?.at(-1);
-          more = !!out.HasMoreStreams && !!start;
-        }
-        await Promise.all([...streams.values()].map((s) => s.listShards()));
-      } finally {
-        discovering = undefined;
+  /** Readers for the `rewind-log-*` streams and their shards, new ones started. */
+  const discovery = singleFlight(async () => {
+    let start: string | undefined;
+    for (let more = true; more; ) {
+      const out = await kinesis.send(new ListStreamsCommand({ ExclusiveStartStreamName: start }));
+      for (const name of out.StreamNames ?? []) {
+        if (clusterOfStream(name) === undefined || !include(name) || streams.has(name) || stopped()) continue;
+        streams.set(name, new StreamReader(name));
       }
-    })();
-    return discovering;
-  }
+      start = out.StreamNames?.at(-1);
+      more = !!out.HasMoreStreams && !!start;
+    }
+    await Promise.all([...streams.values()].map((s) => s.listShards()));
+  });
 
-  const discovery = track(
-    (async () => {
-      for (let failures = 0; !stopped(); ) {
-        try {
-          await discoverOnce();
-          failures = 0;
-          await sleep(discoveryMs);
-        } catch (err) {
-          report('discovery', err);
-          await sleep(Math.min(5_000, 200 * 2 ** failures++));
-        }
-      }
-    })(),
+  const discoveryLoop = track(
+    pollUntilStopped({
+      timers,
+      round: async () => {
+        await discovery.join();
+        await sleep(discoveryMs);
+      },
+      failed: (err) => report('discovery', err),
+    }),
   );
 
   let stopping: Promise<void> | undefined;
@@ -332,17 +308,13 @@ export function startKinesisPoller(opts: KinesisPollerOptions): KinesisPoller {
     async flush(timeoutMs = 60_000) {
       const t0 = performance.now();
       timers.wake();
-      await discovering?.catch(() => undefined);
-      await discoverOnce();
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const lagging = [...streams.values()].flatMap((s) => s.lagging(t0));
-        if (lagging.length === 0) return;
-        if (stopped()) throw new RewindError('Kinesis poller stopped before it caught up');
-        if (Date.now() > deadline)
-          throw new RewindError(`Kinesis poller not caught up after ${timeoutMs} ms: ${lagging.join(', ')}`);
-        await new Promise((done) => setTimeout(done, 10));
-      }
+      await discovery.fresh();
+      await waitUntilCaughtUp({
+        what: 'Kinesis poller',
+        lagging: () => [...streams.values()].flatMap((s) => s.lagging(t0)),
+        stopped,
+        timeoutMs,
+      });
     },
     stats: () => ({
       ...stats,
@@ -355,7 +327,7 @@ export function startKinesisPoller(opts: KinesisPollerOptions): KinesisPoller {
     stop() {
       stopping ??= (async () => {
         timers.stop();
-        if (!(await settleWithin([discovery, ...running], opts.stopGraceMs ?? 10_000)))
+        if (!(await settleWithin([discoveryLoop, ...running], opts.stopGraceMs ?? 10_000)))
           log('stopped with an invocation still running');
         kinesis.destroy();
       })();
