@@ -97,35 +97,14 @@ function summarize(
 
 /** Print the ratio report on stdout and write the full result to RESULT_PATH. */
 export async function reportSnapshotBench(run: SnapshotBenchRun): Promise<void> {
-  const {
-    items,
-    rounds,
-    rssSmall,
-    breakdown,
-    overrides,
-    settings,
-    segments,
-    concurrency,
-    tableSizeBytes,
-    tableRawBytes,
-    variants,
-    measurements,
-    rss,
-    costs,
-    comparison,
-    verified,
-    lastBackupId,
-    started,
-    loadavgAtStart,
-    emulatorPids,
-  } = run;
+  const { items, settings, segments, concurrency, measurements, comparison, rss } = run;
   const baselineRuns = measurements.filter((m) => m.variant === 'baseline');
-  const summaries = variants.map((v) =>
+  const summaries = run.variants.map((v) =>
     summarize(
       v,
       measurements.filter((m) => m.variant === v),
       baselineRuns,
-      tableRawBytes,
+      run.tableRawBytes,
       items,
       concurrency,
     ),
@@ -136,7 +115,7 @@ export async function reportSnapshotBench(run: SnapshotBenchRun): Promise<void> 
   const phases = { prepare: phase('prepare'), scans: phase('scans'), finalize: phase('finalize') };
   const tails = measurements.flatMap((m) => m.uploadTailSeconds ?? []);
   const nproc = availableParallelism();
-  const pids = emulatorPids;
+  const pids = run.emulatorPids;
   const facts = {
     date: new Date().toISOString(),
     node: process.version,
@@ -144,7 +123,7 @@ export async function reportSnapshotBench(run: SnapshotBenchRun): Promise<void> 
     cpuModel: cpus()[0]?.model ?? '?',
     memoryGB: totalmem() / 1024 ** 3,
     freeMemoryGBAtEnd: freemem() / 1024 ** 3,
-    loadavgAtStart,
+    loadavgAtStart: run.loadavgAtStart,
     loadavgAtEnd: loadavg(),
     emulatorProcesses: { dynamodb: processName(pids.dynamodb), s3: processName(pids.s3) },
   };
@@ -158,18 +137,18 @@ export async function reportSnapshotBench(run: SnapshotBenchRun): Promise<void> 
       `${facts.loadavgAtEnd.map((l) => fmt(l, 1)).join(' ')} at end`,
   );
   out.push(
-    `table: ${fmtInt(items)} items of demoItem('orders', i), raw ${fmt(tableRawBytes / MB)} MB ` +
-      `(${fmt(tableRawBytes / items, 0)} B/item; raw = UTF-8 bytes of the {"Item":…}\\n export lines, ` +
-      `counted as ChunkWriter counts them), DynamoDB TableSizeBytes ${fmt(tableSizeBytes / MB)} MB`,
+    `table: ${fmtInt(items)} items of demoItem('orders', i), raw ${fmt(run.tableRawBytes / MB)} MB ` +
+      `(${fmt(run.tableRawBytes / items, 0)} B/item; raw = UTF-8 bytes of the {"Item":…}\\n export lines, ` +
+      `counted as ChunkWriter counts them), DynamoDB TableSizeBytes ${fmt(run.tableSizeBytes / MB)} MB`,
   );
   out.push(
     `segments ${segments} (prepare-snapshot's choice, checked in the manifest), concurrency ${concurrency}, ` +
       `ConsistentRead, page limit ${settings.pageLimit ?? 'none (1 MB pages)'}, chunk bound ` +
       `${fmt(settings.chunkMaxRawBytes / MB, 0)} MB raw` +
-      (Object.keys(overrides).length ? `; overridden settings ${JSON.stringify(overrides)}` : ''),
+      (Object.keys(run.overrides).length ? `; overridden settings ${JSON.stringify(run.overrides)}` : ''),
   );
   out.push(
-    `${rounds} measured round(s), order rotated each round, medians shown; warm-up excluded. ` +
+    `${run.rounds} measured round(s), order rotated each round, medians shown; warm-up excluded. ` +
       'MB = 10^6 bytes; every MB/s = table raw (or stored) bytes / that row’s median time.',
   );
   out.push('');
@@ -242,16 +221,16 @@ export async function reportSnapshotBench(run: SnapshotBenchRun): Promise<void> 
         `${fmt(median(tails) * 1000, 0)} ms, max ${fmt(Math.max(...tails) * 1000, 0)} ms`,
     );
   out.push('');
-  out.push(cpuCostTable(costs, Math.min(items, 10_000)));
+  out.push(cpuCostTable(run.costs, Math.min(items, 10_000)));
   out.push('');
   if (rss) out.push(...workerRssReport(rss));
   out.push(
     'verification (last pipeline snapshot vs live table, local/snapshot-check compareItemSets, every ' +
       `chunk's SHA-256 and size checked): expected ${fmtInt(comparison.expected)}, actual ` +
       `${fmtInt(comparison.actual)}, missing ${comparison.missing}, unexpected ${comparison.unexpected}, ` +
-      `duplicates ${comparison.duplicates} -> ${verified ? 'OK' : 'FAILED'}`,
+      `duplicates ${comparison.duplicates} -> ${run.verified ? 'OK' : 'FAILED'}`,
   );
-  out.push(`total bench time ${fmt((Date.now() - started) / 1000, 0)} s; result in ${RESULT_PATH}`);
+  out.push(`total bench time ${fmt((Date.now() - run.started) / 1000, 0)} s; result in ${RESULT_PATH}`);
   process.stdout.write(`${out.join('\n')}\n`);
 
   await mkdir(join(ROOT, '.bench'), { recursive: true });
@@ -263,14 +242,14 @@ export async function reportSnapshotBench(run: SnapshotBenchRun): Promise<void> 
         facts,
         config: {
           items,
-          rounds,
-          rssSmallItems: rssSmall,
-          breakdown,
-          overrides,
+          rounds: run.rounds,
+          rssSmallItems: run.rssSmall,
+          breakdown: run.breakdown,
+          overrides: run.overrides,
           segments,
           concurrency,
-          tableSizeBytes,
-          tableRawBytes,
+          tableSizeBytes: run.tableSizeBytes,
+          tableRawBytes: run.tableRawBytes,
           settings,
         },
         rawBytesDefinition: 'UTF-8 bytes of the export lines {"Item":{…}}\\n, as ChunkWriter counts them',
@@ -278,10 +257,10 @@ export async function reportSnapshotBench(run: SnapshotBenchRun): Promise<void> 
         summaries,
         pipelinePhasesMedianSeconds: phases,
         measurements,
-        cpuCosts: costs,
+        cpuCosts: run.costs,
         rss: rss ? workerRssResult(rss) : null,
-        verification: { ...comparison, verified, backupId: lastBackupId },
-        totalSeconds: (Date.now() - started) / 1000,
+        verification: { ...comparison, verified: run.verified, backupId: run.lastBackupId },
+        totalSeconds: (Date.now() - run.started) / 1000,
       },
       null,
       2,
