@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CreateTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { DynamoCatalog } from '../functions/adapters/dynamo-catalog';
 import { RewindError } from '../functions/core/errors';
 import {
   dynamoClient,
@@ -133,7 +134,9 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     await writeLocalConfig(config);
     // Change bridge + Kinesis event-source poller (issue 3): DynamoDB Streams → Kinesis → ship-log.
     const eventSources = startLocalEventSources(config, registry);
-    const schedules = opts.schedules ? startLocalSchedules(config, registry) : undefined;
+    const schedules = opts.schedules
+      ? startLocalSchedules(new DynamoCatalog(dynamoClient(config), config.catalogTable), registry)
+      : undefined;
     const plane = controlPlane;
     let stopping: Promise<void> | undefined;
     return {

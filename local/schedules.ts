@@ -1,8 +1,6 @@
 import { Cron } from 'croner';
 import type { Catalog } from '../functions/adapters/catalog';
-import { DynamoCatalog } from '../functions/adapters/dynamo-catalog';
 import { formatIsoMicros } from '../functions/core/time';
-import { dynamoClient, type LocalConfig } from './clients';
 import type { LocalFunctionRegistry } from './control-plane';
 import { localCron } from './cron-pattern';
 
@@ -19,21 +17,19 @@ export interface LocalSchedulesOptions {
   discoveryMs?: number;
   sweepCron?: string;
   log?: (line: string) => void;
-  /** Where clusters are read from (default: the local cloud's catalog table). */
-  catalog?: Pick<Catalog, 'listClusters'>;
 }
 
 /** The minute a 5/6-field cron fired for: croner fires at second 0, perhaps a little late. */
 const scheduledMinute = (firedAt: Date) =>
   formatIsoMicros(Math.floor(firedAt.getTime() / 60_000) * 60_000_000);
 
+/** Starts the schedules; `catalog` is where clusters (and their schedules) are read from. */
 export function startLocalSchedules(
-  cfg: LocalConfig,
+  catalog: Pick<Catalog, 'listClusters'>,
   registry: LocalFunctionRegistry,
   opts: LocalSchedulesOptions = {},
 ) {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const catalog = opts.catalog ?? new DynamoCatalog(dynamoClient(cfg), cfg.catalogTable);
   const jobs = new Map<string, { key: string; cron: Cron }>();
   const inFlight = new Set<Promise<unknown>>();
   let lastError = '';

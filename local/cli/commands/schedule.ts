@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { BackupRecord } from '../../../functions/core/catalog-model';
+import { formatIsoMicros, type Micros } from '../../../functions/core/time';
 import { startBackupFunction } from '../../../functions/env';
 import { act, type CliContext, type CommandGroup } from '../context';
 import { EXIT_FAILED } from '../errors';
@@ -7,7 +8,11 @@ import { backupDetails, backupView } from '../format';
 import * as parse from '../validate';
 import { invokeFunction, waitForBackup } from './backup';
 
-/** `rewind schedule run --cluster C`: do now what the automatic-backup schedule does (CLI.md). */
+/**
+ * `rewind schedule run --cluster C [--now ISO]`: do now what the automatic-backup schedule does
+ * (CLI.md). With `--now`, it is the run the schedule planned for that instant (catching up a
+ * missed run): start-backup names the backup after it, so repeating the command is harmless.
+ */
 export const scheduleCommands: CommandGroup = (program: Command, ctx: CliContext) => {
   const group = program.command('schedule').description('the automatic-backup schedule of a cluster');
 
@@ -17,15 +22,16 @@ export const scheduleCommands: CommandGroup = (program: Command, ctx: CliContext
     .requiredOption('--cluster <name>', 'cluster name', parse.name)
     .option(
       '--now <instant>',
-      'ISO-8601 UTC instant the schedule fires at (accepted; the backup starts now)',
+      "the scheduled run to take (ISO-8601 UTC instant it was planned for); the same instant again returns that run's backup instead of starting another",
       parse.instant,
     )
     .action(
-      act(ctx, async (options: { cluster: string }) => {
+      act(ctx, async (options: { cluster: string; now?: Micros }) => {
         const target = await ctx.target();
         const started = (await invokeFunction(target, startBackupFunction.name, {
           cluster: options.cluster,
           kind: 'auto',
+          ...(options.now !== undefined ? { scheduledAt: formatIsoMicros(options.now) } : {}),
         })) as BackupRecord;
         const done = await waitForBackup(ctx, target, options.cluster, started.backupId);
         const view = backupView(done);
