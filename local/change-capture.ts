@@ -157,9 +157,10 @@ export const partitionKeyOf = (tableName: string, keys: JsonItem): string =>
  * every other AttributeValue has exactly one type key, so a value without one is an empty map.
  */
 export function repairStreamItem(item: Record<string, unknown>): Item {
-  const out: Item = {};
-  for (const [name, value] of Object.entries(item)) out[name] = repairValue(value as Record<string, unknown>);
-  return out;
+  // fromEntries keeps an attribute named `__proto__` an own property (assignment would not).
+  return Object.fromEntries(
+    Object.entries(item).map(([name, value]) => [name, repairValue(value as Record<string, unknown>)]),
+  );
 }
 
 function repairValue(value: Record<string, unknown>): AttributeValue {

@@ -54,16 +54,14 @@ export function valueFromJson(value: JsonAttributeValue): AttributeValue {
   return value;
 }
 
+// Object.fromEntries defines own properties, so an attribute named `__proto__` stays an
+// attribute; assigning `out[name]` would set the object's prototype and lose it.
 export function itemToJson(item: Item): JsonItem {
-  const out: JsonItem = {};
-  for (const [name, value] of Object.entries(item)) out[name] = valueToJson(value);
-  return out;
+  return Object.fromEntries(Object.entries(item).map(([name, value]) => [name, valueToJson(value)]));
 }
 
 export function itemFromJson(item: JsonItem): Item {
-  const out: Item = {};
-  for (const [name, value] of Object.entries(item)) out[name] = valueFromJson(value);
-  return out;
+  return Object.fromEntries(Object.entries(item).map(([name, value]) => [name, valueFromJson(value)]));
 }
 
 /**

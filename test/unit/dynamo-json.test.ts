@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalItem, exportLine, parseExportLine } from '../../functions/core/dynamo-json';
+import { canonicalItem, exportLine, type Item, parseExportLine } from '../../functions/core/dynamo-json';
 import { item, thirtyEightDigits } from '../support/items';
 
 describe('DynamoDB JSON export lines', () => {
@@ -14,6 +14,21 @@ describe('DynamoDB JSON export lines', () => {
         expect(parseExportLine(line)).toEqual(original);
       }),
     );
+  });
+
+  it('keeps attributes named like Object.prototype members (__proto__, constructor) at any depth', () => {
+    // Prepare: found by the round-trip property (fast-check seed 2105615324)
+    const tricky = JSON.parse(
+      '{"__proto__":{"S":"top"},"constructor":{"N":"1"},"m":{"M":{"__proto__":{"BOOL":true}}}}',
+    ) as Item;
+    // Act
+    const line = exportLine(tricky);
+    const back = parseExportLine(line);
+    // Assess
+    expect(Object.keys(back)).toEqual(['__proto__', 'constructor', 'm']);
+    expect(Object.getOwnPropertyDescriptor(back, '__proto__')?.value).toEqual({ S: 'top' });
+    expect(line).toContain('"__proto__":{"BOOL":true}');
+    expect(canonicalItem(back)).toBe(canonicalItem(tricky));
   });
 
   it('keeps 38-digit numbers digit for digit', () => {
