@@ -16,6 +16,7 @@ import {
   restoreJob,
 } from '../core/restore-model';
 import type { Micros } from '../core/time';
+import { type CatalogUpdate, catalogUpdateExpressions } from './catalog-update';
 import type { RestoreCatalog, RestoreOwner } from './restore-catalog';
 
 const jobKey = (clusterName: string, restoreId: string) => ({
@@ -27,6 +28,8 @@ const targetKey = (table: string) => ({ pk: `TARGET#${table}`, sk: 'TARGET' });
 
 const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
 const options = { removeUndefinedValues: true, convertClassInstanceToMap: true };
+/** Progress is recorded only while the job runs. */
+const WHILE_RUNNING = { status: 'RUNNING' };
 
 function parseJob(item: Record<string, unknown>): RestoreJob {
   const { pk: _pk, sk: _sk, entity: _entity, ...rest } = unmarshall(item as never);
@@ -84,46 +87,32 @@ export class DynamoRestoreCatalog implements RestoreCatalog {
   }
 
   async setExecution(clusterName: string, restoreId: string, executionArn: string): Promise<void> {
-    await this.update(
-      clusterName,
-      restoreId,
-      'SET #arn = :arn',
-      { '#arn': 'executionArn' },
-      { ':arn': executionArn },
-      'attribute_exists(pk)',
-    );
+    await this.update(clusterName, restoreId, { set: { executionArn } });
   }
 
   async startPhase(clusterName: string, restoreId: string, phase: RestorePhase, total: number, at: Micros) {
-    await this.whileRunning(
-      clusterName,
-      restoreId,
-      'SET #phases.#p.#status = :r, #phases.#p.#total = :total, #phases.#p.#startedAt = if_not_exists(#phases.#p.#startedAt, :at)',
-      { '#phases': 'phases', '#p': phase, '#total': 'total', '#startedAt': 'startedAt' },
-      { ':r': 'RUNNING', ':total': total, ':at': at },
-    );
+    await this.update(clusterName, restoreId, {
+      under: ['phases', phase],
+      set: { status: 'RUNNING', total },
+      keep: { startedAt: at },
+      expect: WHILE_RUNNING,
+    });
   }
 
   async finishPhase(clusterName: string, restoreId: string, phase: RestorePhase, at: Micros) {
-    await this.whileRunning(
-      clusterName,
-      restoreId,
-      'SET #phases.#p.#status = :d, #phases.#p.#finishedAt = :at',
-      { '#phases': 'phases', '#p': phase, '#finishedAt': 'finishedAt' },
-      { ':d': 'DONE', ':at': at },
-    );
+    await this.update(clusterName, restoreId, {
+      under: ['phases', phase],
+      set: { status: 'DONE', finishedAt: at },
+      expect: WHILE_RUNNING,
+    });
   }
 
   async recordCreatedTable(clusterName: string, restoreId: string, table: string) {
     try {
-      await this.update(
-        clusterName,
-        restoreId,
-        'SET #created = list_append(if_not_exists(#created, :empty), :t)',
-        { '#created': 'createdTables' },
-        { ':t': [table], ':empty': [], ':running': 'RUNNING', ':one': table },
-        '#status = :running AND NOT contains(#created, :one)',
-      );
+      await this.update(clusterName, restoreId, {
+        appendOnce: { createdTables: table },
+        expect: WHILE_RUNNING,
+      });
     } catch (error) {
       if (!(error instanceof StaleStateError)) throw error;
       const job = await this.getRestore(clusterName, restoreId);
@@ -133,13 +122,7 @@ export class DynamoRestoreCatalog implements RestoreCatalog {
   }
 
   async recordLoadUnit(clusterName: string, restoreId: string, unitId: string, progress: LoadUnitProgress) {
-    await this.whileRunning(
-      clusterName,
-      restoreId,
-      'SET #units.#u = :p',
-      { '#units': 'loadUnits', '#u': unitId },
-      { ':p': progress },
-    );
+    await this.recordUnit(clusterName, restoreId, 'loadUnits', unitId, progress);
   }
 
   async recordReplayUnit(
@@ -148,13 +131,7 @@ export class DynamoRestoreCatalog implements RestoreCatalog {
     unitId: string,
     progress: ReplayUnitProgress,
   ) {
-    await this.whileRunning(
-      clusterName,
-      restoreId,
-      'SET #units.#u = :p',
-      { '#units': 'replayUnits', '#u': unitId },
-      { ':p': progress },
-    );
+    await this.recordUnit(clusterName, restoreId, 'replayUnits', unitId, progress);
   }
 
   async completeRestore(
@@ -163,15 +140,7 @@ export class DynamoRestoreCatalog implements RestoreCatalog {
     result: NonNullable<RestoreJob['result']>,
     at: Micros,
   ): Promise<RestoreJob> {
-    return this.transition(
-      clusterName,
-      restoreId,
-      'SET #status = :to, #result = :result, #finishedAt = :at',
-      { '#result': 'result', '#finishedAt': 'finishedAt' },
-      { ':to': 'COMPLETED', ':result': result, ':at': at, ':from': 'RUNNING' },
-      '#status = :from',
-      (job) => job.status === 'COMPLETED',
-    );
+    return this.finish(clusterName, restoreId, { status: 'COMPLETED', result, finishedAt: at });
   }
 
   async failRestore(
@@ -180,25 +149,18 @@ export class DynamoRestoreCatalog implements RestoreCatalog {
     failure: { error: string; cause: string },
     at: Micros,
   ): Promise<RestoreJob> {
-    return this.transition(
-      clusterName,
-      restoreId,
-      'SET #status = :to, #failure = :failure, #finishedAt = :at',
-      { '#failure': 'failure', '#finishedAt': 'finishedAt' },
-      { ':to': 'FAILED', ':failure': failure, ':at': at, ':from': 'RUNNING' },
-      '#status = :from',
-      (job) => job.status === 'FAILED',
-    );
+    return this.finish(clusterName, restoreId, { status: 'FAILED', failure, finishedAt: at });
   }
 
   async resumeRestore(clusterName: string, restoreId: string, attempt: number): Promise<RestoreJob> {
     return this.transition(
       clusterName,
       restoreId,
-      'SET #status = :to, #attempt = :attempt REMOVE #failure, #finishedAt',
-      { '#attempt': 'attempt', '#failure': 'failure', '#finishedAt': 'finishedAt' },
-      { ':to': 'RUNNING', ':attempt': attempt, ':previous': attempt - 1, ':from': 'FAILED' },
-      '#status = :from AND #attempt = :previous',
+      {
+        set: { status: 'RUNNING', attempt },
+        remove: ['failure', 'finishedAt'],
+        expect: { status: 'FAILED', attempt: attempt - 1 },
+      },
       (job) => job.status === 'RUNNING' && job.attempt === attempt,
     );
   }
@@ -240,44 +202,47 @@ export class DynamoRestoreCatalog implements RestoreCatalog {
     }
   }
 
-  private whileRunning(
+  /** Overwrite one unit's progress in the job's `units` map, while the job runs. */
+  private recordUnit(
     clusterName: string,
     restoreId: string,
-    expression: string,
-    names: Record<string, string>,
-    values: Record<string, unknown>,
+    units: 'loadUnits' | 'replayUnits',
+    unitId: string,
+    progress: LoadUnitProgress | ReplayUnitProgress,
   ) {
-    return this.update(
+    return this.update(clusterName, restoreId, {
+      under: [units],
+      set: { [unitId]: progress },
+      expect: WHILE_RUNNING,
+    });
+  }
+
+  /** RUNNING → `fields.status` with `fields`; idempotent when already there. */
+  private finish(
+    clusterName: string,
+    restoreId: string,
+    fields: Partial<RestoreJob> & { status: 'COMPLETED' | 'FAILED' },
+  ): Promise<RestoreJob> {
+    return this.transition(
       clusterName,
       restoreId,
-      expression,
-      names,
-      { ...values, ':running': 'RUNNING' },
-      '#status = :running',
+      { set: fields, expect: { status: 'RUNNING' } },
+      (job) => job.status === fields.status,
     );
   }
 
+  /** The update, or `StaleStateError` when its condition (by default: the job is RUNNING) fails. */
   private async update(
     clusterName: string,
     restoreId: string,
-    expression: string,
-    names: Record<string, string>,
-    values: Record<string, unknown>,
-    condition: string,
+    update: CatalogUpdate,
   ): Promise<Record<string, unknown> | undefined> {
-    const allNames =
-      condition.includes('#status') || expression.includes('#status')
-        ? { ...names, '#status': 'status' }
-        : names;
     try {
       const { Attributes } = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: marshall(jobKey(clusterName, restoreId)),
-          UpdateExpression: expression,
-          ConditionExpression: condition,
-          ...(Object.keys(allNames).length ? { ExpressionAttributeNames: allNames } : {}),
-          ExpressionAttributeValues: marshall(values, options),
+          ...catalogUpdateExpressions(update),
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -293,21 +258,16 @@ export class DynamoRestoreCatalog implements RestoreCatalog {
   private async transition(
     clusterName: string,
     restoreId: string,
-    expression: string,
-    names: Record<string, string>,
-    values: Record<string, unknown>,
-    condition: string,
+    update: CatalogUpdate & { expect: { status: RestoreJob['status'] } },
     alreadyDone: (job: RestoreJob) => boolean,
   ): Promise<RestoreJob> {
     try {
-      return parseJob(
-        (await this.update(clusterName, restoreId, expression, names, values, condition)) ?? {},
-      );
+      return parseJob((await this.update(clusterName, restoreId, update)) ?? {});
     } catch (error) {
       if (!(error instanceof StaleStateError)) throw error;
       const current = await this.getRestore(clusterName, restoreId);
       if (current && alreadyDone(current)) return current;
-      throw new StaleStateError(`restore ${restoreId}`, String(values[':from']), { cause: error });
+      throw new StaleStateError(`restore ${restoreId}`, update.expect.status, { cause: error });
     }
   }
 }

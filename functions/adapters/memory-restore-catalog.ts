@@ -66,11 +66,10 @@ export class MemoryRestoreCatalog implements RestoreCatalog {
     result: NonNullable<RestoreJob['result']>,
     at: Micros,
   ): Promise<RestoreJob> {
-    const job = this.jobs.get(`${clusterName}/${restoreId}`);
-    if (job?.status === 'COMPLETED') return structuredClone(job);
-    if (job?.status !== 'RUNNING') throw new StaleStateError(`restore ${restoreId}`, 'RUNNING');
-    Object.assign(job, { status: 'COMPLETED', result: structuredClone(result), finishedAt: at });
-    return structuredClone(job);
+    return this.finish(clusterName, restoreId, 'COMPLETED', {
+      result: structuredClone(result),
+      finishedAt: at,
+    });
   }
 
   async failRestore(
@@ -79,11 +78,7 @@ export class MemoryRestoreCatalog implements RestoreCatalog {
     failure: { error: string; cause: string },
     at: Micros,
   ): Promise<RestoreJob> {
-    const job = this.jobs.get(`${clusterName}/${restoreId}`);
-    if (job?.status === 'FAILED') return structuredClone(job);
-    if (job?.status !== 'RUNNING') throw new StaleStateError(`restore ${restoreId}`, 'RUNNING');
-    Object.assign(job, { status: 'FAILED', failure: { ...failure }, finishedAt: at });
-    return structuredClone(job);
+    return this.finish(clusterName, restoreId, 'FAILED', { failure: { ...failure }, finishedAt: at });
   }
 
   async resumeRestore(clusterName: string, restoreId: string, attempt: number): Promise<RestoreJob> {
@@ -111,6 +106,20 @@ export class MemoryRestoreCatalog implements RestoreCatalog {
       return undefined;
     }
     return { ...holder };
+  }
+
+  /** RUNNING → `to` with `fields`; idempotent when already `to`. */
+  private finish(
+    clusterName: string,
+    restoreId: string,
+    to: 'COMPLETED' | 'FAILED',
+    fields: Partial<RestoreJob>,
+  ): RestoreJob {
+    const job = this.jobs.get(`${clusterName}/${restoreId}`);
+    if (job?.status === to) return structuredClone(job);
+    if (job?.status !== 'RUNNING') throw new StaleStateError(`restore ${restoreId}`, 'RUNNING');
+    Object.assign(job, { status: to, ...fields });
+    return structuredClone(job);
   }
 
   private running(clusterName: string, restoreId: string): RestoreJob {
