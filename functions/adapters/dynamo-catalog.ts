@@ -9,6 +9,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import {
+  alreadyTransitioned,
+  type BackupTransition,
+  staleTransitionError,
+  transitionSources,
+} from '../core/backup-transitions';
+import {
   type BackupCompletion,
   type BackupRecord,
   backupRecord,
@@ -17,6 +23,7 @@ import {
 } from '../core/catalog-model';
 import { BackupAlreadyRunningError, ClusterNotFoundError, StaleStateError } from '../core/errors';
 import type { Catalog } from './catalog';
+import { catalogUpdateExpressions } from './catalog-update';
 
 const clusterKey = (clusterName: string) => ({ pk: `CLUSTER#${clusterName}`, sk: 'CLUSTER' });
 const backupKey = (clusterName: string, backupId: string) => ({
@@ -188,13 +195,7 @@ export class DynamoCatalog implements Catalog {
     backupId: string,
     completion: BackupCompletion,
   ): Promise<BackupRecord> {
-    return this.transition(
-      clusterName,
-      backupId,
-      'COMPLETED',
-      completion,
-      (current) => current.status === 'COMPLETED' && current.manifestKey === completion.manifestKey,
-    );
+    return this.transition(clusterName, backupId, { to: 'COMPLETED', fields: completion });
   }
 
   async failBackup(
@@ -202,61 +203,32 @@ export class DynamoCatalog implements Catalog {
     backupId: string,
     failure: { error: string; cause: string },
   ): Promise<BackupRecord> {
-    return this.transition(
-      clusterName,
-      backupId,
-      'FAILED',
-      { failure },
-      (current) => current.status === 'FAILED',
-    );
+    return this.transition(clusterName, backupId, { to: 'FAILED', fields: { failure } });
   }
 
   async markBackupDeleted(clusterName: string, backupId: string, deletedAt: number): Promise<BackupRecord> {
-    return this.transition(
-      clusterName,
-      backupId,
-      'DELETED',
-      { deletedAt },
-      (current) => current.status === 'DELETED',
-    );
+    return this.transition(clusterName, backupId, { to: 'DELETED', fields: { deletedAt } });
   }
 
   /**
-   * Conditional status change. RUNNING may become COMPLETED or FAILED; COMPLETED/FAILED may
-   * become DELETED. On a lost condition, `alreadyDone` decides whether this was a retry of the
-   * same transition (fine) or a conflicting one (`StaleStateError`).
+   * Conditional status change, allowed from `transitionSources`. On a lost condition, the stored
+   * record tells a retry of the same transition (fine) from a conflicting one (`StaleStateError`).
    */
   private async transition(
     clusterName: string,
     backupId: string,
-    to: 'COMPLETED' | 'FAILED' | 'DELETED',
-    fields: object,
-    alreadyDone: (current: BackupRecord) => boolean,
+    transition: BackupTransition,
   ): Promise<BackupRecord> {
-    const from = to === 'DELETED' ? ['COMPLETED', 'FAILED'] : ['RUNNING'];
-    const names: Record<string, string> = { '#status': 'status' };
-    const values: Record<string, unknown> = { ':to': to };
-    const sets = ['#status = :to'];
-    for (const [name, value] of Object.entries(fields)) {
-      names[`#${name}`] = name;
-      values[`:${name}`] = value;
-      sets.push(`#${name} = :${name}`);
-    }
-    from.forEach((state, i) => {
-      values[`:from${i}`] = state;
+    const update = catalogUpdateExpressions({
+      set: { status: transition.to, ...transition.fields },
+      expect: { status: transitionSources(transition.to) },
     });
     try {
       const { Attributes } = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: marshall(backupKey(clusterName, backupId)),
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: marshall(values, {
-            removeUndefinedValues: true,
-            convertClassInstanceToMap: true,
-          }),
+          ...update,
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -264,8 +236,8 @@ export class DynamoCatalog implements Catalog {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       const current = await this.getBackup(clusterName, backupId);
-      if (current && alreadyDone(current)) return current;
-      throw new StaleStateError(`backup ${backupId}`, from.join(' or '), { cause: error });
+      if (current && alreadyTransitioned(current, transition)) return current;
+      throw staleTransitionError(backupId, transition.to, { cause: error });
     }
   }
 }

@@ -1,3 +1,9 @@
+import {
+  alreadyTransitioned,
+  type BackupTransition,
+  staleTransitionError,
+  transitionSources,
+} from '../core/backup-transitions';
 import type { BackupCompletion, BackupRecord, ClusterRecord } from '../core/catalog-model';
 import { BackupAlreadyRunningError, ClusterNotFoundError, StaleStateError } from '../core/errors';
 import type { Catalog } from './catalog';
@@ -65,13 +71,7 @@ export class MemoryCatalog implements Catalog {
     backupId: string,
     completion: BackupCompletion,
   ): Promise<BackupRecord> {
-    return this.transition(
-      clusterName,
-      backupId,
-      'COMPLETED',
-      completion,
-      (b) => b.status === 'COMPLETED' && b.manifestKey === completion.manifestKey,
-    );
+    return this.transition(clusterName, backupId, { to: 'COMPLETED', fields: completion });
   }
 
   async failBackup(
@@ -79,28 +79,21 @@ export class MemoryCatalog implements Catalog {
     backupId: string,
     failure: { error: string; cause: string },
   ): Promise<BackupRecord> {
-    return this.transition(clusterName, backupId, 'FAILED', { failure }, (b) => b.status === 'FAILED');
+    return this.transition(clusterName, backupId, { to: 'FAILED', fields: { failure } });
   }
 
   async markBackupDeleted(clusterName: string, backupId: string, deletedAt: number): Promise<BackupRecord> {
-    return this.transition(clusterName, backupId, 'DELETED', { deletedAt }, (b) => b.status === 'DELETED');
+    return this.transition(clusterName, backupId, { to: 'DELETED', fields: { deletedAt } });
   }
 
-  private transition(
-    clusterName: string,
-    backupId: string,
-    to: 'COMPLETED' | 'FAILED' | 'DELETED',
-    fields: Partial<BackupRecord>,
-    alreadyDone: (current: BackupRecord) => boolean,
-  ): BackupRecord {
+  private transition(clusterName: string, backupId: string, transition: BackupTransition): BackupRecord {
     const key = `${clusterName}/${backupId}`;
     const current = this.backups.get(key);
-    const from = to === 'DELETED' ? ['COMPLETED', 'FAILED'] : ['RUNNING'];
-    if (!current || !from.includes(current.status)) {
-      if (current && alreadyDone(current)) return structuredClone(current);
-      throw new StaleStateError(`backup ${backupId}`, from.join(' or '));
+    if (!current || !transitionSources(transition.to).includes(current.status)) {
+      if (current && alreadyTransitioned(current, transition)) return structuredClone(current);
+      throw staleTransitionError(backupId, transition.to);
     }
-    const next = { ...current, ...structuredClone(fields), status: to };
+    const next = { ...current, ...structuredClone(transition.fields), status: transition.to };
     this.backups.set(key, next);
     return structuredClone(next);
   }
