@@ -28,6 +28,11 @@ const CLUSTER_NAME = /^[A-Za-z0-9_.-]{1,255}$/;
 const TABLE =
   /^([A-Za-z0-9_.-]{3,255}|arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255})$/;
 
+/** What a cron or time-zone check expected; the issue path already names the field. */
+const issueMessage = (error: unknown) =>
+  error instanceof InvalidInputError ? error.expected : (error as Error).message;
+
+/** A cron with its time zone: a cluster's automatic backups, or its retention sweep. */
 export const scheduleConfig = z
   .object({
     /** 5-field crontab (`15 3 * * *`) or EventBridge cron (`cron(15 3 * * ? *)`); see cdk/cron.ts. */
@@ -35,7 +40,7 @@ export const scheduleConfig = z
       try {
         toEventBridgeCron(value);
       } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        ctx.addIssue({ code: 'custom', message: issueMessage(error) });
       }
     }),
     /** IANA time zone the cron is evaluated in (default UTC); daylight saving is followed. */
@@ -47,7 +52,7 @@ export const scheduleConfig = z
         try {
           assertTimeZone(value);
         } catch (error) {
-          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          ctx.addIssue({ code: 'custom', message: issueMessage(error) });
         }
       }),
   })
@@ -61,6 +66,11 @@ export const clusterConfig = z
       .min(1)
       .refine((tables) => new Set(tables).size === tables.length, 'tables must not repeat'),
     schedule: scheduleConfig.optional(),
+    /**
+     * When the daily retention sweep runs (it runs for every cluster). Default `0 3 * * *`;
+     * the time zone defaults to the backup schedule's, else UTC.
+     */
+    retentionSweep: scheduleConfig.optional(),
     /** Automatic backups are kept this many days. */
     retentionDays: z.number().int().positive().default(7),
   })

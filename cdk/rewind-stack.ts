@@ -5,6 +5,7 @@ import { BackupStore } from './constructs/backup-store';
 import { LogBackup } from './constructs/log-backup';
 import { ProtectedCluster } from './constructs/protected-cluster';
 import { RestorePipeline } from './constructs/restore-pipeline';
+import { RetentionSweep } from './constructs/retention-sweep';
 import { SnapshotPipeline } from './constructs/snapshot-pipeline';
 
 export interface RewindStackProps extends StackProps {
@@ -19,14 +20,16 @@ export interface RewindStackProps extends StackProps {
 
 /**
  * Rewind: the backup store (bucket, key, catalog), the snapshot pipeline, log backup, restore,
- * and one ProtectedCluster (with its log stream) per configured cluster. The outputs are read by the CLI: their ids are a
- * contract.
+ * retention (sweep and delete-backup), and one ProtectedCluster (with its log stream and its
+ * backup and sweep schedules) per configured cluster. The outputs are read by the CLI: their ids
+ * are a contract.
  */
 export class RewindStack extends Stack {
   readonly store: BackupStore;
   readonly pipeline: SnapshotPipeline;
   readonly log: LogBackup;
   readonly restore: RestorePipeline;
+  readonly retention: RetentionSweep;
   readonly clusters: ProtectedCluster[];
 
   constructor(scope: Construct, id: string, props: RewindStackProps) {
@@ -46,6 +49,7 @@ export class RewindStack extends Stack {
       store: this.store,
       definitionPath: props.restoreDefinitionPath,
     });
+    this.retention = new RetentionSweep(this, 'Retention', { store: this.store });
     this.clusters = props.clusters.map(
       (cluster) =>
         new ProtectedCluster(this, `Cluster-${cluster.name}`, {
@@ -53,10 +57,12 @@ export class RewindStack extends Stack {
           tables: cluster.tables,
           schedule: cluster.schedule,
           retentionDays: cluster.retentionDays,
+          retentionSweep: cluster.retentionSweep,
           store: this.store,
           pipeline: this.pipeline,
           log: this.log,
           restore: this.restore,
+          sweep: this.retention,
         }),
     );
 
@@ -66,5 +72,7 @@ export class RewindStack extends Stack {
     new CfnOutput(this, 'StartBackupFunctionName', { value: this.pipeline.startBackup.functionName });
     new CfnOutput(this, 'RestoreStateMachineArn', { value: this.restore.stateMachine.stateMachineArn });
     new CfnOutput(this, 'StartRestoreFunctionName', { value: this.restore.startRestore.functionName });
+    new CfnOutput(this, 'SweepRetentionFunctionName', { value: this.retention.sweepRetention.functionName });
+    new CfnOutput(this, 'DeleteBackupFunctionName', { value: this.retention.deleteBackup.functionName });
   }
 }

@@ -1,25 +1,23 @@
-import { Aws, Duration, Stack, TimeZone, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { CATALOG_SCHEMA_VERSION } from '../../functions/core/catalog-model';
 import { InvalidInputError } from '../../functions/core/errors';
 import { assertName } from '../../functions/core/keys';
-import { assertTimeZone, toEventBridgeCron } from '../cron';
 import type { BackupStore } from './backup-store';
+import { type ClusterSchedule, lambdaSchedule, resolveSchedule } from './cluster-schedules';
 import { ClusterLogStream, type LogBackup } from './log-backup';
 import type { RestorePipeline } from './restore-pipeline';
+import type { RetentionSweep } from './retention-sweep';
 import type { SnapshotPipeline } from './snapshot-pipeline';
 
-export interface ClusterSchedule {
-  /** 5-field crontab (`15 3 * * *`) or EventBridge cron (`cron(15 3 * * ? *)`); see cdk/cron.ts. */
-  cron: string;
-  /** IANA time zone the cron is evaluated in. Default `Etc/UTC`. */
-  timeZone?: string;
-}
+export type { ClusterSchedule } from './cluster-schedules';
+
+/** When the retention sweep runs unless `retentionSweep.cron` says otherwise: daily at 03:00. */
+export const DEFAULT_SWEEP_CRON = '0 3 * * *';
 
 export interface ProtectedClusterOptions {
   /** Create the schedule disabled (e.g. while migrating). Default true. */
@@ -28,6 +26,8 @@ export interface ProtectedClusterOptions {
   scheduleRetryAttempts?: number;
   /** Give up retrying a scheduled start this long after its planned time. Default 1 hour. */
   scheduleMaxEventAge?: Duration;
+  /** Create the retention-sweep schedule disabled. Default true. */
+  sweepEnabled?: boolean;
   /** Shards of the cluster's log stream (provisioned mode). Default: on-demand capacity. */
   logShardCount?: number;
 }
@@ -41,6 +41,11 @@ export interface ProtectedClusterProps {
   schedule?: ClusterSchedule;
   /** Days automatic backups are kept. Default 7. */
   retentionDays?: number;
+  /**
+   * When the daily retention sweep runs. Default `0 3 * * *`, in the time zone of `schedule`
+   * (else `Etc/UTC`); a `retentionSweep` without `timeZone` takes the same default zone.
+   */
+  retentionSweep?: ClusterSchedule;
   options?: ProtectedClusterOptions;
   store: BackupStore;
   pipeline: SnapshotPipeline;
@@ -48,6 +53,11 @@ export interface ProtectedClusterProps {
   log?: LogBackup;
   /** Restore: its functions are denied writes to this cluster's tables. */
   restore?: RestorePipeline;
+  /**
+   * Retention: a schedule of this cluster invokes the sweep daily with `confirm`. Without it,
+   * nothing deletes this cluster's expired backups and log objects.
+   */
+  sweep?: RetentionSweep;
 }
 
 /** The catalog key of a cluster's config item (DESIGN.md §5). */
@@ -57,14 +67,16 @@ type AttributeValue = { S: string } | { N: string } | { L: AttributeValue[] };
 
 /**
  * A cluster: a named set of DynamoDB tables protected as one unit. It registers the cluster in
- * the catalog, lets the snapshot pipeline read exactly these tables, and (with `schedule`)
- * starts automatic backups from EventBridge Scheduler.
+ * the catalog, lets the snapshot pipeline read exactly these tables, (with `schedule`) starts
+ * automatic backups from EventBridge Scheduler, and (with `sweep`) runs the retention sweep daily.
  */
 export class ProtectedCluster extends Construct {
   readonly clusterName: string;
   readonly tables: dynamodb.ITable[];
   readonly schedule?: scheduler.Schedule;
   readonly scheduleRole?: iam.Role;
+  readonly sweepSchedule?: scheduler.Schedule;
+  readonly sweepScheduleRole?: iam.Role;
   readonly logStream?: ClusterLogStream;
 
   constructor(scope: Construct, id: string, props: ProtectedClusterProps) {
@@ -90,47 +102,50 @@ export class ProtectedCluster extends Construct {
       });
     }
 
-    let expression: string | undefined;
-    let timeZone: string | undefined;
-    if (props.schedule) {
-      expression = toEventBridgeCron(props.schedule.cron);
-      timeZone = props.schedule.timeZone ?? 'Etc/UTC';
-      assertTimeZone(timeZone);
-    }
+    const backup = props.schedule && resolveSchedule('schedule', props.schedule);
+    const sweepTimeZone = backup?.timeZone ?? 'Etc/UTC';
+    const sweep = resolveSchedule(
+      'retentionSweep',
+      props.retentionSweep ?? { cron: DEFAULT_SWEEP_CRON },
+      sweepTimeZone,
+    );
 
-    this.registerInCatalog(props, retentionDays, timeZone);
+    this.registerInCatalog(props, retentionDays, backup?.timeZone);
 
-    if (expression !== undefined && timeZone !== undefined) {
-      const stack = Stack.of(this);
-      const options = props.options ?? {};
-      this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
-        description: `Rewind: automatic backups of cluster ${this.clusterName}`,
-        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-          conditions: {
-            StringEquals: {
-              'aws:SourceAccount': Aws.ACCOUNT_ID,
-              'aws:SourceArn': stack.formatArn({
-                service: 'scheduler',
-                resource: 'schedule-group',
-                resourceName: 'default',
-              }),
-            },
-          },
-        }),
-      });
-      // The target grants the role lambda:InvokeFunction on start-backup, and nothing else.
-      this.schedule = new scheduler.Schedule(this, 'Schedule', {
+    const options = props.options ?? {};
+    if (backup) {
+      const created = lambdaSchedule(this, 'Schedule', {
         description: `Rewind: automatic snapshot backup of cluster ${this.clusterName}`,
-        schedule: scheduler.ScheduleExpression.expression(expression, TimeZone.of(timeZone)),
-        timeWindow: scheduler.TimeWindow.off(),
-        enabled: options.scheduleEnabled ?? true,
-        target: new targets.LambdaInvoke(props.pipeline.startBackup, {
-          role: this.scheduleRole,
-          input: scheduler.ScheduleTargetInput.fromObject({ cluster: this.clusterName, kind: 'auto' }),
-          retryAttempts: options.scheduleRetryAttempts ?? 3,
-          maxEventAge: options.scheduleMaxEventAge ?? Duration.hours(1),
-        }),
+        roleDescription: `Rewind: automatic backups of cluster ${this.clusterName}`,
+        schedule: backup,
+        target: props.pipeline.startBackup,
+        // scheduledAt: the planned fire time, so a repeated delivery of one run starts one backup.
+        input: {
+          cluster: this.clusterName,
+          kind: 'auto',
+          scheduledAt: scheduler.ContextAttribute.scheduledTime,
+        },
+        enabled: options.scheduleEnabled,
+        retryAttempts: options.scheduleRetryAttempts ?? 3,
+        maxEventAge: options.scheduleMaxEventAge ?? Duration.hours(1),
       });
+      this.schedule = created.schedule;
+      this.scheduleRole = created.role;
+    }
+    if (props.sweep) {
+      const created = lambdaSchedule(this, 'SweepSchedule', {
+        description: `Rewind: daily retention sweep of cluster ${this.clusterName}`,
+        roleDescription: `Rewind: retention sweeps of cluster ${this.clusterName}`,
+        schedule: sweep,
+        target: props.sweep.sweepRetention,
+        input: { cluster: this.clusterName, confirm: true },
+        enabled: options.sweepEnabled,
+        // A sweep is idempotent; a run delivered hours late still does its job.
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(6),
+      });
+      this.sweepSchedule = created.schedule;
+      this.sweepScheduleRole = created.role;
     }
   }
 

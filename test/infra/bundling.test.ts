@@ -24,6 +24,8 @@ const functions = {
   'restore-fail': stack.restore.fail,
   'start-restore': stack.restore.startRestore,
   'restore-resume': stack.restore.resumeRestore,
+  'sweep-retention': stack.retention.sweepRetention,
+  'delete-backup': stack.retention.deleteBackup,
 };
 
 const bundleDir = (fn: (typeof functions)[keyof typeof functions]) => {

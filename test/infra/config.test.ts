@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../cdk/config';
 import { assertTimeZone, toEventBridgeCron } from '../../cdk/cron';
+import { InvalidInputError } from '../../functions/core/errors';
 
 describe('toEventBridgeCron', () => {
   it.each([
@@ -65,6 +66,24 @@ describe('parseConfig', () => {
       /timeZone/,
     ],
     [{ clusters: [{ name: 'a', tables: ['t1x'], retentionDays: 0 }] }, /retentionDays/],
+    [
+      { clusters: [{ name: 'a', tables: ['t1x'], retentionSweep: { cron: '0 3 * *' } }] },
+      /test: clusters\.0\.retentionSweep\.cron: expected .*5 fields/,
+    ],
+    [
+      {
+        clusters: [{ name: 'a', tables: ['t1x'], retentionSweep: { cron: '0 3 * * *', timeZone: 'UTC+2' } }],
+      },
+      /test: clusters\.0\.retentionSweep\.timeZone: expected .*IANA time zone/,
+    ],
+    [
+      { clusters: [{ name: 'a', tables: ['t1x'], retentionSweep: { timeZone: 'Etc/UTC' } }] },
+      /retentionSweep\.cron/,
+    ],
+    [
+      { clusters: [{ name: 'a', tables: ['t1x'], retentionSweep: { cron: '0 3 * * *', at: 1 } }] },
+      /clusters\.0\.retentionSweep/,
+    ],
     [{ clusters: [{ name: 'a', tables: ['t1x'], extra: 1 }] }, /clusters\.0/],
     [
       {
@@ -77,6 +96,40 @@ describe('parseConfig', () => {
     ],
   ])('names the bad field of %j', (raw, message) => {
     expect(() => parseConfig(raw, 'test')).toThrow(message);
+  });
+});
+
+describe('parseConfig retentionSweep', () => {
+  it('keeps a valid sweep schedule as written (CDK translates it)', () => {
+    // Act
+    const config = parseConfig(
+      {
+        clusters: [
+          { name: 'a', tables: ['t1x'], retentionSweep: { cron: '30 4 * * 0', timeZone: 'Asia/Tokyo' } },
+        ],
+      },
+      'test',
+    );
+    // Assess
+    expect(config.clusters[0]?.retentionSweep).toEqual({ cron: '30 4 * * 0', timeZone: 'Asia/Tokyo' });
+  });
+
+  it.each([
+    [{ cron: '0 3 1 * 1' }, 'test: clusters.0.retentionSweep.cron'],
+    [{ cron: '0 3 * * *', timeZone: 'Mars/Olympus' }, 'test: clusters.0.retentionSweep.timeZone'],
+  ])('refuses %j with an InvalidInputError whose field is %s', (retentionSweep, field) => {
+    // Prepare
+    const raw = { clusters: [{ name: 'a', tables: ['t1x'], retentionSweep }] };
+    // Act
+    let error: unknown;
+    try {
+      parseConfig(raw, 'test');
+    } catch (caught) {
+      error = caught;
+    }
+    // Assess
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).field).toBe(field);
   });
 });
 

@@ -49,8 +49,8 @@ describe('functions', () => {
     const runtimes = Object.values(template.findResources('AWS::Lambda::Function')).map(
       (f) => f.Properties.Runtime as string,
     );
-    // 5 snapshot + 3 log backup + 8 restore + the AwsCustomResource provider.
-    expect(runtimes.length).toBe(17);
+    // 5 snapshot + 3 log backup + 8 restore + 2 retention + the AwsCustomResource provider.
+    expect(runtimes.length).toBe(19);
     for (const runtime of runtimes) expect(runtime).toMatch(/^nodejs(22|24)\.x$/);
   });
 
