@@ -9,7 +9,9 @@ import { ManifestCache } from '../functions/adapters/restore-objects';
 import { DynamoTargetTables } from '../functions/adapters/restore-tables';
 import { S3ObjectStore } from '../functions/adapters/s3-object-store';
 import { run as advanceCheckpoint } from '../functions/advance-checkpoint/run';
+import { run as deleteBackup } from '../functions/delete-backup/run';
 import {
+  deleteBackupFunction,
   logFunctions,
   restoreFunctions,
   resumeRestoreFunction,
@@ -158,6 +160,7 @@ export function createLocalFunctions(
         now: nowMicros,
         config: { marginMicros: settings.propagationMarginMs * 1000, shardConcurrency: 8 },
       }),
+    [deleteBackupFunction.name]: (event) => deleteBackup(event, { catalog, store, now: nowMicros }),
     [sweepRetentionFunction.name]: (event) =>
       sweepRetention(event, {
         catalog,
