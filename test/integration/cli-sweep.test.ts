@@ -1,10 +1,9 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { DynamoLogCatalog } from '../../functions/adapters/dynamo-log-catalog';
-import { logKey } from '../../functions/core/keys';
-import { LOG_SCHEMA_VERSION } from '../../functions/core/log-model';
 import type { Micros } from '../../functions/core/time';
 import { cliRunner } from '../support/cli';
 import { demoCluster, localClients } from '../support/cloud';
+import { shipPlaceholderLogObject } from '../support/log-fixtures';
 
 const cfg = inject('localConfig');
 const { dynamodb, catalog, store } = localClients(cfg);
@@ -13,28 +12,8 @@ const logCatalog = new DynamoLogCatalog(dynamodb, cfg.catalogTable);
 const rewind = cliRunner(cfg);
 const HOUR = 3_600_000_000;
 
-/** A shipped log object as ship-log leaves it: the S3 object and its index entry. */
-async function shipLogObject(cluster: string, table: string, ts: Micros, sequence: string): Promise<string> {
-  const key = logKey(cluster, table, ts, 'shardId-000000000000', sequence);
-  await store.put(key, 'x');
-  await logCatalog.putLogObject({
-    schemaVersion: LOG_SCHEMA_VERSION,
-    cluster,
-    key,
-    table,
-    shardId: 'shardId-000000000000',
-    firstSequenceNumber: sequence,
-    lastSequenceNumber: sequence,
-    minTs: ts,
-    maxTs: ts,
-    records: 1,
-    rawBytes: 1,
-    bytes: 1,
-    sha256: '0'.repeat(64),
-    writtenAt: ts,
-  });
-  return key;
-}
+const shipLogObject = (cluster: string, table: string, ts: Micros, sequence: string) =>
+  shipPlaceholderLogObject({ store, logCatalog }, { cluster, table, ts, sequence });
 
 afterAll(() => {
   dynamodb.destroy();

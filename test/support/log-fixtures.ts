@@ -1,9 +1,12 @@
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
+import type { LogCatalog } from '../../functions/adapters/log-catalog';
 import type { ObjectStore } from '../../functions/adapters/object-store';
 import { ObjectNotFoundError } from '../../functions/adapters/s3-object-store';
 import type { JsonItem } from '../../functions/core/dynamo-json';
+import { logKey } from '../../functions/core/keys';
 import { type ChangeRecord, changeRecord, itemIdentity } from '../../functions/core/log-format';
+import { LOG_SCHEMA_VERSION } from '../../functions/core/log-model';
 import type { Micros } from '../../functions/core/time';
 
 /**
@@ -179,4 +182,34 @@ export function shuffle<T>(items: T[], random: () => number): T[] {
     [out[i], out[j]] = [out[j] as T, out[i] as T];
   }
   return out;
+}
+
+/**
+ * A shipped log object as ship-log leaves it (placeholder body): the object in `store` and its
+ * index entry in `logCatalog`, for retention tests. Returns the key.
+ */
+export async function shipPlaceholderLogObject(
+  deps: { store: ObjectStore; logCatalog: LogCatalog },
+  at: { cluster: string; table: string; ts: Micros; sequence: string },
+): Promise<string> {
+  const { cluster, table, ts, sequence } = at;
+  const key = logKey(cluster, table, ts, 'shardId-000000000000', sequence);
+  await deps.store.put(key, 'x');
+  await deps.logCatalog.putLogObject({
+    schemaVersion: LOG_SCHEMA_VERSION,
+    cluster,
+    key,
+    table,
+    shardId: 'shardId-000000000000',
+    firstSequenceNumber: sequence,
+    lastSequenceNumber: sequence,
+    minTs: ts,
+    maxTs: ts,
+    records: 1,
+    rawBytes: 1,
+    bytes: 1,
+    sha256: '0'.repeat(64),
+    writtenAt: ts,
+  });
+  return key;
 }

@@ -3,10 +3,9 @@ import { MemoryCatalog } from '../../functions/adapters/memory-catalog';
 import { MemoryLogCatalog } from '../../functions/adapters/memory-log-catalog';
 import { CATALOG_SCHEMA_VERSION } from '../../functions/core/catalog-model';
 import { logKey, snapshotPrefix } from '../../functions/core/keys';
-import { LOG_SCHEMA_VERSION } from '../../functions/core/log-model';
 import { formatIsoMicros, type Micros } from '../../functions/core/time';
 import { run, type SweepRetentionDeps } from '../../functions/sweep-retention/run';
-import { MemoryObjectStore } from '../support/log-fixtures';
+import { MemoryObjectStore, shipPlaceholderLogObject } from '../support/log-fixtures';
 
 const DAY = 86_400_000_000;
 const HOUR = 3_600_000_000;
@@ -94,24 +93,7 @@ async function world() {
   for (const [i, age] of ages.entries()) {
     const ts = NOW - age;
     const sequence = `1${String(i).padStart(20, '0')}`;
-    const key = logKey(cluster, table, ts, 'shardId-000000000000', sequence);
-    await store.put(key, 'x');
-    await logCatalog.putLogObject({
-      schemaVersion: LOG_SCHEMA_VERSION,
-      cluster,
-      key,
-      table,
-      shardId: 'shardId-000000000000',
-      firstSequenceNumber: sequence,
-      lastSequenceNumber: sequence,
-      minTs: ts,
-      maxTs: ts,
-      records: 1,
-      rawBytes: 1,
-      bytes: 1,
-      sha256: '0'.repeat(64),
-      writtenAt: ts,
-    });
+    await shipPlaceholderLogObject({ store, logCatalog }, { cluster, table, ts, sequence });
   }
   const deps: SweepRetentionDeps = {
     catalog,
