@@ -5,7 +5,8 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import middy from '@middy/core';
 import { nowMicros } from '../adapters/clock';
 import { DynamoLogCatalog } from '../adapters/dynamo-log-catalog';
-import { awsClients, catalogFor, logger, metrics } from '../adapters/lambda-runtime';
+import { awsClients, catalogFor, logger, metrics, publishClusterMetric } from '../adapters/lambda-runtime';
+import { clusterMetric } from '../core/metric-names';
 import { advanceCheckpointEnv, parseEnv } from '../env';
 import { run } from './run';
 
@@ -24,9 +25,7 @@ async function advanceCheckpoint(event: unknown) {
   });
   for (const report of result.clusters) {
     if (report.rpoSeconds !== undefined) {
-      const metric = metrics.singleMetric();
-      metric.addDimension('cluster', report.cluster);
-      metric.addMetric('RpoSeconds', MetricUnit.Seconds, report.rpoSeconds);
+      publishClusterMetric(report.cluster, clusterMetric.rpoSeconds, MetricUnit.Seconds, report.rpoSeconds);
     }
     const errors = report.shards.filter((s) => s.action.startsWith('error'));
     if (errors.length > 0) logger.error('shards not advanced', { cluster: report.cluster, errors });

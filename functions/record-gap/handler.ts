@@ -5,6 +5,7 @@ import middy from '@middy/core';
 import { nowMicros } from '../adapters/clock';
 import { DynamoLogCatalog } from '../adapters/dynamo-log-catalog';
 import { awsClients, logger, metrics } from '../adapters/lambda-runtime';
+import { serviceMetric } from '../core/metric-names';
 import { parseEnv, recordGapEnv } from '../env';
 import type { BatchResponse } from '../ship-log/schema';
 import { run } from './run';
@@ -18,7 +19,7 @@ async function recordGap(event: unknown): Promise<BatchResponse> {
     config: { marginMicros: env.PROPAGATION_MARGIN_MS * 1000 },
   });
   for (const { gap, recorded } of result.gaps) {
-    metrics.addMetric('GapsRecorded', MetricUnit.Count, recorded ? 1 : 0);
+    metrics.addMetric(serviceMetric.gapsRecorded, MetricUnit.Count, recorded ? 1 : 0);
     logger.error('log gap: Lambda discarded a batch of changes', { gap, recorded });
   }
   return { batchItemFailures: result.batchItemFailures };

@@ -5,6 +5,7 @@ import middy from '@middy/core';
 import { nowMicros } from '../adapters/clock';
 import { DynamoLogCatalog } from '../adapters/dynamo-log-catalog';
 import { awsClients, logger, metrics, storeFor } from '../adapters/lambda-runtime';
+import { serviceMetric } from '../core/metric-names';
 import { parseEnv, shipLogEnv } from '../env';
 import { run } from './run';
 import type { BatchResponse } from './schema';
@@ -17,8 +18,8 @@ async function shipLog(event: unknown): Promise<BatchResponse> {
     logCatalog: new DynamoLogCatalog(awsClients().dynamodb, env.CATALOG_TABLE_NAME),
     now: nowMicros,
   });
-  metrics.addMetric('RecordsShipped', MetricUnit.Count, result.shipped);
-  metrics.addMetric('DecodeFailures', MetricUnit.Count, result.decodeFailures);
+  metrics.addMetric(serviceMetric.recordsShipped, MetricUnit.Count, result.shipped);
+  metrics.addMetric(serviceMetric.decodeFailures, MetricUnit.Count, result.decodeFailures);
   metrics.addMetric('LogObjectsWritten', MetricUnit.Count, result.objects.length);
   metrics.addMetric('CheckpointLag', MetricUnit.Milliseconds, result.checkpointLagMicros / 1000);
   metrics.addMetric('PropagationDelay', MetricUnit.Milliseconds, result.maxPropagationMicros / 1000);

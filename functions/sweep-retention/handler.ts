@@ -1,8 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { nowMicros } from '../adapters/clock';
 import { DynamoLogCatalog } from '../adapters/dynamo-log-catalog';
-import { awsClients, catalogFor, logger, storeFor } from '../adapters/lambda-runtime';
+import { awsClients, catalogFor, logger, metrics, storeFor } from '../adapters/lambda-runtime';
+import { serviceMetric } from '../core/metric-names';
 import { parseEnv, sweepRetentionEnv } from '../env';
 import { run } from './run';
 
@@ -27,7 +30,9 @@ async function sweepRetention(event: unknown) {
     deletedBackups: result.deleted.backups.length,
     deletedLogObjects: result.deleted.logObjects.length,
   });
+  metrics.addMetric(serviceMetric.sweptBackups, MetricUnit.Count, result.deleted.backups.length);
+  metrics.addMetric(serviceMetric.sweptLogObjects, MetricUnit.Count, result.deleted.logObjects.length);
   return result;
 }
 
-export const handler = middy(sweepRetention).use(injectLambdaContext(logger));
+export const handler = middy(sweepRetention).use(injectLambdaContext(logger)).use(logMetrics(metrics));
