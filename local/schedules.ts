@@ -1,8 +1,8 @@
 import { Cron } from 'croner';
 import type { Catalog } from '../functions/adapters/catalog';
+import { localCron } from '../functions/core/cron-pattern';
 import { formatIsoMicros } from '../functions/core/time';
 import type { LocalFunctionRegistry } from './control-plane';
-import { localCron } from './cron-pattern';
 
 /**
  * What EventBridge does on AWS, for `rewind local start`: each cluster's backup schedule (cron +

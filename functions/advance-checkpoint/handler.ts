@@ -27,6 +27,13 @@ async function advanceCheckpoint(event: unknown) {
     if (report.rpoSeconds !== undefined) {
       publishClusterMetric(report.cluster, clusterMetric.rpoSeconds, MetricUnit.Seconds, report.rpoSeconds);
     }
+    if (report.backupAgeSeconds !== undefined)
+      publishClusterMetric(
+        report.cluster,
+        clusterMetric.backupAgeSeconds,
+        MetricUnit.Seconds,
+        report.backupAgeSeconds,
+      );
     const errors = report.shards.filter((s) => s.action.startsWith('error'));
     if (errors.length > 0) logger.error('shards not advanced', { cluster: report.cluster, errors });
     logger.info('checkpoint', {

@@ -9,6 +9,7 @@ import {
 import { z } from 'zod';
 import type { Catalog } from '../adapters/catalog';
 import type { LogCatalog } from '../adapters/log-catalog';
+import { backupAgeSeconds } from '../core/backup-age';
 import {
   type ClusterCheckpointResult,
   computeClusterCheckpoint,
@@ -27,7 +28,7 @@ import { type Micros, millisToMicros } from '../core/time';
 export const advanceCheckpointInput = z.looseObject({ cluster: z.string().min(1).optional() });
 
 export interface AdvanceCheckpointDeps {
-  catalog: Pick<Catalog, 'listClusters'>;
+  catalog: Pick<Catalog, 'listClusters' | 'getCluster' | 'listBackups'>;
   logCatalog: LogCatalog;
   kinesis: KinesisClient;
   now: () => Micros;
@@ -54,6 +55,8 @@ export interface ClusterReport {
   /** The stored cluster checkpoint after this run. */
   checkpoint?: Micros;
   rpoSeconds?: number;
+  /** Seconds since the newest COMPLETED backup (or the cluster's registration). */
+  backupAgeSeconds?: number;
 }
 
 /**
@@ -68,11 +71,21 @@ export async function run(
   deps: AdvanceCheckpointDeps,
 ): Promise<{ clusters: ClusterReport[] }> {
   const input = parseEvent(advanceCheckpointInput, event ?? {}, 'advance-checkpoint event');
-  const names = input.cluster
-    ? [input.cluster]
-    : (await deps.catalog.listClusters()).map((c) => c.clusterName);
+  const records = input.cluster
+    ? [(await deps.catalog.getCluster(input.cluster)) ?? { clusterName: input.cluster }]
+    : await deps.catalog.listClusters();
   const clusters: ClusterReport[] = [];
-  for (const cluster of names) clusters.push(await advanceCluster(cluster, deps));
+  for (const record of records) {
+    const report = await advanceCluster(record.clusterName, deps);
+    // Reported with the RPO so one per-minute run feeds both alarms (cdk/constructs/monitoring.ts).
+    if ('createdAt' in record) {
+      const registeredAt = Date.parse(record.createdAt) * 1000;
+      const backups = await deps.catalog.listBackups(record.clusterName);
+      if (Number.isFinite(registeredAt))
+        report.backupAgeSeconds = backupAgeSeconds(backups, registeredAt, deps.now());
+    }
+    clusters.push(report);
+  }
   return { clusters };
 }
 

@@ -10,6 +10,8 @@ export const METRIC_SERVICE = 'rewind';
 export const clusterMetric = {
   /** advance-checkpoint, every run: seconds between now and the cluster's restorable checkpoint. */
   rpoSeconds: 'RpoSeconds',
+  /** advance-checkpoint, every run: seconds since the newest COMPLETED backup (core/backup-age.ts). */
+  backupAgeSeconds: 'BackupAgeSeconds',
   /** finalize-snapshot: 1 per COMPLETED backup. */
   backupCompleted: 'BackupCompleted',
   /** fail-snapshot: 1 per FAILED backup. */

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryCatalog } from '../../functions/adapters/memory-catalog';
 import { CATALOG_SCHEMA_VERSION, type ClusterRecord } from '../../functions/core/catalog-model';
-import { localCron } from '../../local/cron-pattern';
+import { localCron, longestGapHours } from '../../functions/core/cron-pattern';
 import { startLocalSchedules } from '../../local/schedules';
 
 /** The next `count` fire times (ISO, UTC) of a croner pattern after `from`, in `timeZone`. */
@@ -184,5 +184,24 @@ describe('startLocalSchedules (the EventBridge stand-in of rewind local start)',
     expect(changed.map((j) => j.nextRun?.toISOString())).toEqual(['2026-11-27T03:30:00.000Z']);
     expect(removed).toEqual([]);
     expect(calls.filter((c) => c.name === 'start-backup')).toEqual([]);
+  });
+});
+
+describe('longestGapHours (how long the "backup missing" alarm waits)', () => {
+  const from = new Date('2026-11-27T12:00:00Z');
+  it.each([
+    ['0 3 * * *', 'Etc/UTC', 24],
+    // The night summer time ends, 03:00 Paris comes 25 h after the previous one.
+    ['0 3 * * *', 'Europe/Paris', 25],
+    ['15 3 * * MON-FRI', 'Etc/UTC', 72],
+    ['cron(0 */6 * * ? *)', 'Etc/UTC', 6],
+    ['0 3 * * SUN', 'America/New_York', 169],
+  ])('%s in %s: %d h', (schedule, zone, hours) => {
+    // Act / Assess
+    expect(longestGapHours(schedule, zone, from)).toBe(hours);
+  });
+
+  it('a schedule that never fires again has no finite gap', () => {
+    expect(longestGapHours('cron(0 3 1 1 ? 2020)', 'Etc/UTC', from)).toBe(Number.POSITIVE_INFINITY);
   });
 });

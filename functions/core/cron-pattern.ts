@@ -1,5 +1,6 @@
-import { toEventBridgeCron } from '../cdk/cron';
-import { InvalidInputError } from '../functions/core/errors';
+import { Cron } from 'croner';
+import { toEventBridgeCron } from './cron';
+import { InvalidInputError } from './errors';
 
 /**
  * The local scheduler (croner) must fire exactly when EventBridge Scheduler would on AWS, so a
@@ -73,4 +74,22 @@ export function localCron(schedule: string): LocalCron {
     dow === '?' ? '*' : dayOfWeek(dow, schedule),
   ].join(' ');
   return { pattern, yearMatches: yearMatcher(year, schedule) };
+}
+
+/**
+ * The longest time, in hours, between two consecutive runs of `schedule` in `timeZone`, over the
+ * next `runs` runs after `from` (about a year for a daily schedule; DST days included). The
+ * "no backup for too long" alarm waits this long plus a slack.
+ */
+export function longestGapHours(schedule: string, timeZone: string, from: Date, runs = 400): number {
+  const { pattern, yearMatches } = localCron(schedule);
+  const cron = new Cron(pattern, { timezone: timeZone, paused: true });
+  const times = cron
+    .nextRuns(runs, from)
+    .filter((d) => yearMatches(d.getUTCFullYear()))
+    .map((d) => d.getTime());
+  if (times.length < 2) return Number.POSITIVE_INFINITY;
+  let longest = 0;
+  for (let i = 1; i < times.length; i++) longest = Math.max(longest, (times[i] ?? 0) - (times[i - 1] ?? 0));
+  return longest / 3_600_000;
 }
