@@ -5,7 +5,8 @@ import { Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { ObjectStore } from '../../functions/adapters/object-store';
-import { exportLine, fromSdkItem } from '../../functions/core/dynamo-json';
+import { fromSdkItem } from '../../functions/core/dynamo-json';
+import { exportLines } from '../../functions/core/export-line';
 import { partReportKey } from '../../functions/core/keys';
 import { partReport } from '../../functions/core/manifest';
 import { run as scanSegment } from '../../functions/scan-segment/run';
@@ -13,8 +14,9 @@ import { pool } from '../support';
 import { CLUSTER, type Context, type Measurement, measure } from './context';
 
 // Variants A–D. A–C reproduce the worker's loop step by step (same Scan parameters, same segment
-// count and concurrency, same client settings); D is the real worker. E (the pipeline) is in
-// pipeline.ts.
+// count and concurrency, same client settings, the same export-line encoder), but read each page
+// only after the previous one is processed, where the worker reads one page ahead; D is the real
+// worker. E (the pipeline) is in pipeline.ts.
 
 /** A parallel Scan of `table` as the worker runs it, handing each page to `onPage`; returns the item count. */
 async function scanPages(
@@ -52,9 +54,7 @@ export const serialize = (ctx: Context, table: string, round: number) =>
   measure(ctx, 'serialize', round, async () => {
     let rawBytes = 0;
     const items = await scanPages(ctx, table, (_segment, pageItems) => {
-      let text = '';
-      for (const item of pageItems) text += exportLine(fromSdkItem(item));
-      rawBytes += Buffer.byteLength(text);
+      rawBytes += exportLines(pageItems.map(fromSdkItem)).length;
     });
     return { items, rawBytes };
   });
@@ -80,10 +80,9 @@ export const gzipOnly = (ctx: Context, table: string, round: number) =>
     const items = await scanPages(ctx, table, async (segment, pageItems) => {
       const stream = streams[segment];
       if (!stream || pageItems.length === 0) return;
-      let text = '';
-      for (const item of pageItems) text += exportLine(fromSdkItem(item));
-      rawBytes += Buffer.byteLength(text);
-      if (!stream.gzip.write(text)) await once(stream.gzip, 'drain');
+      const lines = exportLines(pageItems.map(fromSdkItem));
+      rawBytes += lines.length;
+      if (!stream.gzip.write(lines)) await once(stream.gzip, 'drain');
     });
     await Promise.all(
       streams.map(async ({ gzip, sink, hash }) => {

@@ -51,11 +51,14 @@ export class ChunkWriter {
     return this.items;
   }
 
-  /** Append lines (each ending in "\n") holding `itemCount` items; waits when gzip is full. */
-  async write(text: string, itemCount: number): Promise<void> {
+  /**
+   * Append lines (each ending in "\n") holding `itemCount` items, as text or as its UTF-8 bytes
+   * (which the writer then owns: do not reuse the buffer); waits when gzip is full.
+   */
+  async write(lines: string | Uint8Array, itemCount: number): Promise<void> {
     this.items += itemCount;
-    this.rawBytes += Buffer.byteLength(text);
-    if (!this.gzip.write(text)) await once(this.gzip, 'drain');
+    this.rawBytes += typeof lines === 'string' ? Buffer.byteLength(lines) : lines.byteLength;
+    if (!this.gzip.write(lines)) await once(this.gzip, 'drain');
   }
 
   /** Give up on this chunk: the multipart upload is aborted and no object appears. */

@@ -1,18 +1,12 @@
-import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import { ChunkWriter, type WrittenChunk } from '../adapters/chunk-writer';
 import type { ObjectStore } from '../adapters/object-store';
-import {
-  exportLine,
-  fromSdkItem,
-  type Item,
-  itemFromJson,
-  itemToJson,
-  type JsonItem,
-} from '../core/dynamo-json';
+import { fromSdkItem, type Item, itemFromJson, itemToJson, type JsonItem } from '../core/dynamo-json';
 import { parseEvent } from '../core/events';
+import { exportLines } from '../core/export-line';
 import { chunkKey, partReportKey } from '../core/keys';
 import type { PartReport } from '../core/manifest';
-import { type ScanSegmentOutput, scanSegmentInput } from './schema';
+import { type ScanSegmentInput, type ScanSegmentOutput, scanSegmentInput } from './schema';
 
 export interface ScanSegmentDeps {
   dynamodb: DynamoDBClient;
@@ -35,6 +29,10 @@ export interface ScanSegmentDeps {
  * Reads are strongly consistent: every write acknowledged before a page is read is in it, which
  * the snapshot + log replay argument (DESIGN.md §3.2) needs.
  *
+ * Pages are read one ahead: while one page is serialized, compressed and uploaded, the Scan for
+ * the next is in flight (at most one page more in memory). The returned LastEvaluatedKey is
+ * always the one after the last page written.
+ *
  * A retried invocation (same input) rewrites the same keys and the same part report, so retries
  * are harmless; chunks a failed attempt wrote beyond that are not in any report and finalize
  * removes them.
@@ -45,33 +43,37 @@ export async function run(event: unknown, deps: ScanSegmentDeps): Promise<ScanSe
   const chunks: WrittenChunk[] = [];
   let part = input.nextPart;
   let writer: ChunkWriter | undefined;
+  /** The key after the last page written: where a continuation starts. */
   let startKey: Item | undefined = input.exclusiveStartKey
     ? itemFromJson(input.exclusiveStartKey as JsonItem)
     : undefined;
   let items = 0;
   let done = false;
+  let pageBytes = 0;
+  const timeLeft = () => deps.remainingMs() > deps.config.timeReserveMs;
 
+  // One page ahead: the next page is read while this one is serialized, compressed and
+  // uploaded. A page is only ever prefetched, never written ahead, so `startKey` stays the key
+  // after the last written page; a prefetched page is dropped on a time stop and read again by
+  // the continuation.
+  let next: PageRequest | undefined = requestPage(deps, input, startKey);
   try {
-    do {
-      const page = await deps.dynamodb.send(
-        new ScanCommand({
-          TableName: input.table,
-          Segment: input.segment,
-          TotalSegments: input.totalSegments,
-          ExclusiveStartKey: startKey as never,
-          ConsistentRead: true,
-          Limit: deps.config.pageLimit,
-        }),
-      );
-      const pageItems = page.Items ?? [];
+    while (next) {
+      const page = await next.page;
+      next = undefined;
+      const pageKey = page.LastEvaluatedKey ? fromSdkItem(page.LastEvaluatedKey) : undefined;
+      // No prefetch when time is already short: the check after this page would stop anyway.
+      if (pageKey && timeLeft()) next = requestPage(deps, input, pageKey);
+
+      const pageItems = (page.Items ?? []) as Item[]; // fromSdkItem's narrowing, for a page
       if (pageItems.length > 0) {
         writer ??= new ChunkWriter(
           deps.store,
           chunkKey(input.snapshotPrefix, input.table, input.segment, part),
         );
-        let text = '';
-        for (const item of pageItems) text += exportLine(fromSdkItem(item));
-        await writer.write(text, pageItems.length);
+        const lines = exportLines(pageItems, pageBytes + (pageBytes >> 3));
+        pageBytes = lines.length;
+        await writer.write(lines, pageItems.length);
         items += pageItems.length;
         if (writer.rawSize >= deps.config.chunkMaxRawBytes) {
           chunks.push(await writer.close());
@@ -79,9 +81,11 @@ export async function run(event: unknown, deps: ScanSegmentDeps): Promise<ScanSe
           part += 1;
         }
       }
-      startKey = page.LastEvaluatedKey ? fromSdkItem(page.LastEvaluatedKey) : undefined;
+      startKey = pageKey;
       done = startKey === undefined;
-    } while (!done && deps.remainingMs() > deps.config.timeReserveMs);
+      if (done || !timeLeft()) break;
+      next ??= requestPage(deps, input, startKey);
+    }
 
     if (writer) {
       chunks.push(await writer.close());
@@ -92,6 +96,9 @@ export async function run(event: unknown, deps: ScanSegmentDeps): Promise<ScanSe
     // A failed page leaves a half-written upload: abort it so no partial object appears.
     writer?.abort(error as Error);
     throw error;
+  } finally {
+    // A time stop (or a failure) with a page prefetched: drop it; the continuation reads it again.
+    next?.cancel();
   }
 
   const report: PartReport = {
@@ -117,4 +124,34 @@ export async function run(event: unknown, deps: ScanSegmentDeps): Promise<ScanSe
     invocations: input.invocations + 1,
     done,
   };
+}
+
+/** One Scan request of the segment, in flight. */
+interface PageRequest {
+  page: Promise<ScanCommandOutput>;
+  /** Abort the request if it is still running; its page is not wanted. */
+  cancel(): void;
+}
+
+function requestPage(
+  deps: ScanSegmentDeps,
+  input: ScanSegmentInput,
+  startKey: Item | undefined,
+): PageRequest {
+  const abort = new AbortController();
+  const page = deps.dynamodb.send(
+    new ScanCommand({
+      TableName: input.table,
+      Segment: input.segment,
+      TotalSegments: input.totalSegments,
+      ExclusiveStartKey: startKey as never,
+      ConsistentRead: true,
+      Limit: deps.config.pageLimit,
+    }),
+    { abortSignal: abort.signal },
+  );
+  // A prefetched page can fail while the one before it is being written, or be dropped unread:
+  // handled here so that is never an unhandled rejection; awaiting `page` still throws.
+  page.catch(() => undefined);
+  return { page, cancel: () => abort.abort() };
 }
