@@ -22,6 +22,8 @@ import { assertTimeZone, toEventBridgeCron } from './cron';
  *   "bucket": { "objectLock": { "mode": "GOVERNANCE", "days": 14 }, "noncurrentVersionDays": 30 }
  * }
  * ```
+ *
+ * Dual-region backup adds `"region": "eu-west-1", "replicaRegion": "eu-central-1"` (see below).
  */
 const CLUSTER_NAME = /^[A-Za-z0-9_.-]{1,255}$/;
 /** A DynamoDB table name, or a table ARN in the stack's account and region. */
@@ -76,12 +78,28 @@ export const clusterConfig = z
   })
   .strict();
 
+/** An AWS region name: `eu-west-1`, `us-gov-west-1`, `ap-southeast-2`. */
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+/** The replica stack is `<stackName>-replica`: a CloudFormation stack name has at most 128 characters. */
+export const REPLICA_STACK_SUFFIX = '-replica';
+
 export const rewindConfig = z
   .object({
     stackName: z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name')
       .default('Rewind'),
+    /**
+     * The stack's region. Optional (the stack is then environment-agnostic, or takes
+     * CDK_DEFAULT_REGION); required with `replicaRegion`.
+     */
+    region: z.string().regex(REGION, 'an AWS region name such as eu-west-1').optional(),
+    /**
+     * Dual-region backup (off by default): every backup object is replicated to a bucket in this
+     * region (S3 CRR with Replication Time Control), the catalog becomes a global table with a
+     * replica here, and a replica stack deploys the restore pipeline here. See README "Dual-region".
+     */
+    replicaRegion: z.string().regex(REGION, 'an AWS region name such as eu-west-2').optional(),
     clusters: z
       .array(clusterConfig)
       .default([])
@@ -102,7 +120,28 @@ export const rewindConfig = z
       .strict()
       .default({ noncurrentVersionDays: 30 }),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    if (config.replicaRegion === undefined) return;
+    if (config.region === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['region'],
+        message: 'an explicit stack region: replicaRegion needs one (cross-region references, global table)',
+      });
+    else if (config.replicaRegion === config.region)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['replicaRegion'],
+        message: `a region other than the stack region (${config.region})`,
+      });
+    if (config.stackName.length + REPLICA_STACK_SUFFIX.length > 128)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stackName'],
+        message: `at most ${128 - REPLICA_STACK_SUFFIX.length} characters with replicaRegion (the replica stack is <stackName>${REPLICA_STACK_SUFFIX})`,
+      });
+  });
 
 export type ScheduleConfig = z.infer<typeof scheduleConfig>;
 export type ClusterConfig = z.infer<typeof clusterConfig>;

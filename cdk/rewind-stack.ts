@@ -4,6 +4,7 @@ import type { ClusterConfig, RewindConfig } from './config';
 import { BackupStore } from './constructs/backup-store';
 import { LogBackup } from './constructs/log-backup';
 import { ProtectedCluster } from './constructs/protected-cluster';
+import type { ReplicaTarget } from './constructs/replication';
 import { RestorePipeline } from './constructs/restore-pipeline';
 import { RetentionSweep } from './constructs/retention-sweep';
 import { SnapshotPipeline } from './constructs/snapshot-pipeline';
@@ -12,6 +13,10 @@ export interface RewindStackProps extends StackProps {
   /** The protected clusters (see cdk/config.ts). */
   clusters: ClusterConfig[];
   bucket?: Partial<RewindConfig['bucket']>;
+  /** Dual-region backup: the replica stack's bucket and key (see cdk/stacks.ts). Off by default. */
+  replica?: ReplicaTarget;
+  /** The catalog's physical name (dual-region fixes it); default generated. */
+  catalogTableName?: string;
   /** Snapshot ASL path relative to the repository root (tests); default statemachines/snapshot.asl.json. */
   snapshotDefinitionPath?: string;
   /** Restore ASL path relative to the repository root (tests); default statemachines/restore.asl.json. */
@@ -39,6 +44,8 @@ export class RewindStack extends Stack {
     this.store = new BackupStore(this, 'Store', {
       objectLock: props.bucket?.objectLock,
       noncurrentVersionDays: props.bucket?.noncurrentVersionDays,
+      replica: props.replica,
+      catalogTableName: props.catalogTableName,
     });
     this.pipeline = new SnapshotPipeline(this, 'Snapshot', {
       store: this.store,

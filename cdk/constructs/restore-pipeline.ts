@@ -3,6 +3,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
@@ -20,7 +21,6 @@ import {
   startRestoreFunction,
 } from '../../functions/env';
 import { fromRoot } from '../paths';
-import type { BackupStore } from './backup-store';
 import { nodeFunction } from './node-function';
 import { functionEnvironment } from './snapshot-pipeline';
 
@@ -48,8 +48,18 @@ export const TABLE_WRITE_ACTIONS = [
   'dynamodb:RestoreTableFromBackup',
 ];
 
+/**
+ * What restore reads and writes: a `BackupStore`, or in the replica stack the replica bucket
+ * (with its key) and the catalog's global-table replica imported by name.
+ */
+export interface RestoreStore {
+  /** Manifests, snapshot chunks, log segments; `grantRead` must cover the bucket's KMS key. */
+  bucket: s3.IBucket;
+  catalog: dynamodb.ITable;
+}
+
 export interface RestorePipelineProps {
-  store: BackupStore;
+  store: RestoreStore;
   /** Path of the restore ASL file, relative to the repository root. Default `statemachines/restore.asl.json`. */
   definitionPath?: string;
   /** Must equal the snapshot pipeline's (a snapshot's log window starts at startTs minus it). */

@@ -6,6 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { parseConfig, type RewindConfig } from '../../cdk/config';
 import { RewindStack } from '../../cdk/rewind-stack';
+import { createStacks, type RewindStacks } from '../../cdk/stacks';
 
 /** The configuration most infra tests synthesize: two clusters, one scheduled. */
 export const testConfig: RewindConfig = parseConfig(
@@ -134,4 +135,53 @@ export function namesIn(stack: Stack) {
     return id(fn.role);
   };
   return { id, arn, roleOf };
+}
+
+export interface SynthesizedApp {
+  stacks: RewindStacks;
+  main: Template;
+  /** The replica stack's template (throws without `replicaRegion`). */
+  replica: () => Template;
+  assembly: CloudAssembly;
+  cleanup: () => void;
+}
+
+/**
+ * Synthesize the app's stacks exactly as cdk/app.ts wires them (`createStacks`), bundling skipped:
+ * with `replicaRegion`, the main stack and the replica stack.
+ */
+export function synthApp(config: RewindConfig): SynthesizedApp {
+  const outdir = mkdtempSync(join(tmpdir(), 'rewind-cdk-'));
+  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+  const stacks = createStacks(app, config);
+  const assembly = app.synth();
+  const replica = () => {
+    if (!stacks.replica) throw new Error('no replica stack: the config has no replicaRegion');
+    return Template.fromStack(stacks.replica);
+  };
+  const cleanup = () => rmSync(outdir, { recursive: true, force: true });
+  return { stacks, main: Template.fromStack(stacks.main), replica, assembly, cleanup };
+}
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+/** The resources of one type, as [logical id, resource] pairs. */
+export const resourcesOfType = (template: Template, type: string) =>
+  Object.entries(template.toJSON().Resources as Resources).filter(([, r]) => r.Type === type);
+/** The Properties of a resource (empty when absent). */
+export const propsOf = (template: Template, logicalId: string): Record<string, unknown> =>
+  (template.toJSON().Resources as Resources)[logicalId]?.Properties ?? {};
+/** A statement's Resource (one or a list), flattened and sorted. */
+export const sortedResources = (resource: unknown): string[] => asList(resource).map(flatten).sort();
+
+/**
+ * How another stack reads `value` from `producer` (a weak cross-stack reference): the
+ * `Fn::GetStackOutput` of the producer's output that holds it.
+ */
+export function stackOutputRef(producer: Template, stackName: string, region: string, value: unknown) {
+  const outputs = producer.toJSON().Outputs as Record<string, { Value: unknown }>;
+  const name = Object.entries(outputs).find(
+    ([, o]) => JSON.stringify(o.Value) === JSON.stringify(value),
+  )?.[0];
+  if (!name) throw new Error(`no output of ${stackName} holds ${JSON.stringify(value)}`);
+  return { 'Fn::GetStackOutput': { StackName: stackName, Region: region, OutputName: name } };
 }
