@@ -102,5 +102,6 @@ export class RewindReplicaStack extends Stack {
     new CfnOutput(this, 'CatalogTableName', { value: props.catalogTableName });
     new CfnOutput(this, 'RestoreStateMachineArn', { value: this.restore.stateMachine.stateMachineArn });
     new CfnOutput(this, 'StartRestoreFunctionName', { value: this.restore.startRestore.functionName });
+    new CfnOutput(this, 'ResumeRestoreFunctionName', { value: this.restore.resumeRestore.functionName });
   }
 }

@@ -79,6 +79,7 @@ export class RewindStack extends Stack {
     new CfnOutput(this, 'StartBackupFunctionName', { value: this.pipeline.startBackup.functionName });
     new CfnOutput(this, 'RestoreStateMachineArn', { value: this.restore.stateMachine.stateMachineArn });
     new CfnOutput(this, 'StartRestoreFunctionName', { value: this.restore.startRestore.functionName });
+    new CfnOutput(this, 'ResumeRestoreFunctionName', { value: this.restore.resumeRestore.functionName });
     new CfnOutput(this, 'SweepRetentionFunctionName', { value: this.retention.sweepRetention.functionName });
     new CfnOutput(this, 'DeleteBackupFunctionName', { value: this.retention.deleteBackup.functionName });
   }

@@ -9,7 +9,13 @@ import { DynamoCatalog } from '../../functions/adapters/dynamo-catalog';
 import type { ObjectStore } from '../../functions/adapters/object-store';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { InvalidInputError, RewindError } from '../../functions/core/errors';
-import { startBackupFunction } from '../../functions/env';
+import {
+  deleteBackupFunction,
+  resumeRestoreFunction,
+  startBackupFunction,
+  startRestoreFunction,
+  sweepRetentionFunction,
+} from '../../functions/env';
 import {
   DEFAULT_LOCAL_DIR,
   dynamoClient,
@@ -69,9 +75,16 @@ export function chooseTarget(
   return { kind: 'aws', stack, why: 'default' };
 }
 
-/** Rewind's functions by their logical (local) name, and the stack output naming each on AWS. */
-const FUNCTION_OUTPUTS: Record<string, string> = {
+/**
+ * Rewind's functions the CLI invokes, by logical (local) name, and the stack output naming each
+ * on AWS (cdk/rewind-stack.ts; the replica stack has the restore ones).
+ */
+export const FUNCTION_OUTPUTS: Record<string, string> = {
   [startBackupFunction.name]: 'StartBackupFunctionName',
+  [startRestoreFunction.name]: 'StartRestoreFunctionName',
+  [resumeRestoreFunction.name]: 'ResumeRestoreFunctionName',
+  [sweepRetentionFunction.name]: 'SweepRetentionFunctionName',
+  [deleteBackupFunction.name]: 'DeleteBackupFunctionName',
 };
 
 /**

@@ -181,19 +181,8 @@ async function invokeRestoreFunction(
   event: unknown,
 ): Promise<StartedRestore> {
   const target = await ctx.target();
-  const resolved: Target = {
-    ...target,
-    functionName: (name) => {
-      if (target.isLocal) return name;
-      try {
-        return target.functionName(name);
-      } catch (error) {
-        throw new RewindError(`this stack does not deploy the restore functions yet (${String(error)})`);
-      }
-    },
-  };
   try {
-    return (await invokeFunction(resolved, logical, event)) as StartedRestore;
+    return (await invokeFunction(target, logical, event)) as StartedRestore;
   } catch (error) {
     if (
       error instanceof RemoteFunctionError &&
