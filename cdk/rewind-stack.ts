@@ -9,6 +9,9 @@ import { RestorePipeline } from './constructs/restore-pipeline';
 import { RetentionSweep } from './constructs/retention-sweep';
 import { SnapshotPipeline } from './constructs/snapshot-pipeline';
 
+/** The catalog's physical name (the replica stack, with dual-region backup, names its replica by it). */
+export const catalogTableNameFor = (stackName: string) => `${stackName}-catalog`;
+
 export interface RewindStackProps extends StackProps {
   /** The protected clusters (see cdk/config.ts). */
   clusters: ClusterConfig[];
@@ -45,7 +48,9 @@ export class RewindStack extends Stack {
       objectLock: props.bucket?.objectLock,
       noncurrentVersionDays: props.bucket?.noncurrentVersionDays,
       replica: props.replica,
-      catalogTableName: props.catalogTableName,
+      // Always a fixed name, with or without a replica: turning dual-region on later adds a
+      // replica to this table instead of replacing it with an empty, renamed one.
+      catalogTableName: props.catalogTableName ?? catalogTableNameFor(this.stackName),
     });
     this.pipeline = new SnapshotPipeline(this, 'Snapshot', {
       store: this.store,

@@ -1,7 +1,7 @@
 import { type App, CrossStackReferences, type Environment, ReferenceStrength } from 'aws-cdk-lib';
 import { REPLICA_STACK_SUFFIX, type RewindConfig } from './config';
 import { RewindReplicaStack } from './replica-stack';
-import { RewindStack } from './rewind-stack';
+import { catalogTableNameFor, RewindStack } from './rewind-stack';
 
 export interface RewindStacks {
   main: RewindStack;
@@ -17,9 +17,6 @@ export interface StackOptions {
   snapshotDefinitionPath?: string;
   restoreDefinitionPath?: string;
 }
-
-/** The catalog's fixed name with dual-region backup (the replica stack names the replica by it). */
-export const catalogTableNameFor = (stackName: string) => `${stackName}-catalog`;
 
 /**
  * The app's stacks from a validated config. Without `replicaRegion`, one environment-agnostic

@@ -126,7 +126,7 @@ describe('without replicaRegion (the default)', () => {
     expect(normalized(viaApp.main)).not.toContain('ReplicationConfiguration');
   });
 
-  it('has, with a region, one stack, no replication and a single-region catalog with a generated name', () => {
+  it('has, with a region, one stack, no replication and a single-region catalog with its fixed name', () => {
     // Assess
     expect(single.assembly.stacks.map((s) => s.stackName)).toEqual(['RewindSingle']);
     const buckets = resourcesOfType(single.main, 'AWS::S3::Bucket');
@@ -135,7 +135,8 @@ describe('without replicaRegion (the default)', () => {
       expect.stringContaining('Replication'),
     );
     const [[, catalog] = []] = resourcesOfType(single.main, 'AWS::DynamoDB::GlobalTable');
-    expect(catalog?.Properties.TableName).toBeUndefined();
+    // The same name dual-region uses: enabling it later adds a replica, never a new table.
+    expect(catalog?.Properties.TableName).toBe('RewindSingle-catalog');
     expect(catalog?.Properties.Replicas).toEqual([expect.objectContaining({ Region: PRIMARY })]);
   });
 });
