@@ -119,6 +119,18 @@ export const rewindConfig = z
       })
       .strict()
       .default({ noncurrentVersionDays: 30 }),
+    /** CloudWatch alarms (cdk/constructs/monitoring.ts), all to one SNS topic. */
+    alarms: z
+      .object({
+        /** Subscribed to the alarm topic (AWS mails a confirmation link first). */
+        email: z.email('an e-mail address such as oncall@example.com').optional(),
+        /** Alarm when a cluster cannot be restored to within this many seconds of now. */
+        rpoSeconds: z.number().int().min(60, 'a whole number of seconds, at least 60').default(600),
+        /** Added to the longest gap between scheduled backups before "backup missing" alarms. */
+        backupSlackHours: z.number().min(0, 'zero or more hours').default(2),
+      })
+      .strict()
+      .default({ rpoSeconds: 600, backupSlackHours: 2 }),
   })
   .strict()
   .superRefine((config, ctx) => {

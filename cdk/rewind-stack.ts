@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import type { ClusterConfig, RewindConfig } from './config';
 import { BackupStore } from './constructs/backup-store';
 import { LogBackup } from './constructs/log-backup';
+import { Monitoring } from './constructs/monitoring';
 import { ProtectedCluster } from './constructs/protected-cluster';
 import type { ReplicaTarget } from './constructs/replication';
 import { RestorePipeline } from './constructs/restore-pipeline';
@@ -16,9 +17,11 @@ export interface RewindStackProps extends StackProps {
   /** The protected clusters (see cdk/config.ts). */
   clusters: ClusterConfig[];
   bucket?: Partial<RewindConfig['bucket']>;
+  /** CloudWatch alarms (thresholds, e-mail); defaults as in cdk/config.ts. */
+  alarms?: Partial<RewindConfig['alarms']>;
   /** Dual-region backup: the replica stack's bucket and key (see cdk/stacks.ts). Off by default. */
   replica?: ReplicaTarget;
-  /** The catalog's physical name (dual-region fixes it); default generated. */
+  /** The catalog's physical name; default `<stackName>-catalog`. */
   catalogTableName?: string;
   /** Snapshot ASL path relative to the repository root (tests); default statemachines/snapshot.asl.json. */
   snapshotDefinitionPath?: string;
@@ -39,6 +42,7 @@ export class RewindStack extends Stack {
   readonly restore: RestorePipeline;
   readonly retention: RetentionSweep;
   readonly clusters: ProtectedCluster[];
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: RewindStackProps) {
     super(scope, id, props);
@@ -78,6 +82,24 @@ export class RewindStack extends Stack {
         }),
     );
 
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      clusters: props.clusters.map((cluster) => ({
+        name: cluster.name,
+        schedule: cluster.schedule,
+        logBackup: true,
+      })),
+      snapshotStateMachine: this.pipeline.stateMachine,
+      restoreStateMachine: this.restore.stateMachine,
+      // Console-facing functions (start-backup, start-restore, delete-backup) are left out: a
+      // mistyped console event is not an incident; a missed scheduled backup alarms as "missing".
+      backgroundFunctions: [this.retention.sweepRetention, this.log.recordGap, this.log.advanceCheckpoint],
+      shipLog: this.log.shipLog,
+      gapQueue: this.log.gapQueue,
+      rpoAlarmSeconds: props.alarms?.rpoSeconds,
+      backupSlackHours: props.alarms?.backupSlackHours,
+      alarmEmail: props.alarms?.email,
+    });
+
     new CfnOutput(this, 'BucketName', { value: this.store.bucket.bucketName });
     new CfnOutput(this, 'CatalogTableName', { value: this.store.catalog.tableName });
     new CfnOutput(this, 'SnapshotStateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
@@ -87,5 +109,6 @@ export class RewindStack extends Stack {
     new CfnOutput(this, 'ResumeRestoreFunctionName', { value: this.restore.resumeRestore.functionName });
     new CfnOutput(this, 'SweepRetentionFunctionName', { value: this.retention.sweepRetention.functionName });
     new CfnOutput(this, 'DeleteBackupFunctionName', { value: this.retention.deleteBackup.functionName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
   }
 }

@@ -36,6 +36,7 @@ export function createStacks(app: App, config: RewindConfig, options: StackOptio
   const common = {
     clusters: config.clusters,
     bucket: config.bucket,
+    alarms: config.alarms,
     snapshotDefinitionPath: options.snapshotDefinitionPath,
     restoreDefinitionPath: options.restoreDefinitionPath,
   };

@@ -51,6 +51,7 @@ describe('parseConfig', () => {
       stackName: 'Rewind',
       clusters: [{ name: 'shop', tables: ['orders'], retentionDays: 7 }],
       bucket: { noncurrentVersionDays: 30 },
+      alarms: { rpoSeconds: 600, backupSlackHours: 2 },
     });
   });
 

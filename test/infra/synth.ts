@@ -45,7 +45,11 @@ export function synth(config: RewindConfig = testConfig, options: { bundle?: boo
     outdir,
     context: options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] },
   });
-  const stack = new RewindStack(app, config.stackName, { clusters: config.clusters, bucket: config.bucket });
+  const stack = new RewindStack(app, config.stackName, {
+    clusters: config.clusters,
+    bucket: config.bucket,
+    alarms: config.alarms,
+  });
   const assembly = app.synth();
   const cleanup = () => rmSync(outdir, { recursive: true, force: true });
   return { app, stack, template: Template.fromStack(stack), assembly, cleanup };
