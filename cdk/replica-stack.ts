@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { RewindConfig } from './config';
-import { backupLifecycleRules, objectLockRetention } from './constructs/backup-store';
+import { backupBucketProps } from './constructs/backup-store';
 import { RestorePipeline } from './constructs/restore-pipeline';
 
 export interface RewindReplicaStackProps extends StackProps {
@@ -73,18 +73,9 @@ export class RewindReplicaStack extends Stack {
 
     const lock = props.bucket?.objectLock;
     this.bucket = new s3.Bucket(this, 'ReplicaBucket', {
-      versioned: true,
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: this.key,
+      ...backupBucketProps(this.key, lock, props.bucket?.noncurrentVersionDays),
+      // Off: replicas are written with kms:Encrypt only (docs/aws-fidelity.md item 23).
       bucketKeyEnabled: false,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy: RemovalPolicy.RETAIN,
-      // A source bucket with Object Lock replicates only to a destination with Object Lock.
-      objectLockEnabled: lock !== undefined ? true : undefined,
-      objectLockDefaultRetention: lock === undefined ? undefined : objectLockRetention(lock),
-      lifecycleRules: backupLifecycleRules(props.bucket?.noncurrentVersionDays),
     });
 
     this.catalog = dynamodb.TableV2.fromTableName(this, 'Catalog', props.catalogTableName);

@@ -34,6 +34,30 @@ export interface BackupStoreProps {
   catalogTableName?: string;
 }
 
+/**
+ * What every backup bucket has, primary and replica alike: versioned, SSE-KMS with `key`, TLS
+ * only, no public access, owner-enforced, retained, the same Object Lock (a locked source
+ * replicates only to a locked destination) and lifecycle.
+ */
+export function backupBucketProps(
+  key: kms.IKey,
+  lock: ObjectLockProps | undefined,
+  noncurrentVersionDays: number | undefined,
+): s3.BucketProps {
+  return {
+    versioned: true,
+    encryption: s3.BucketEncryption.KMS,
+    encryptionKey: key,
+    enforceSSL: true,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    removalPolicy: RemovalPolicy.RETAIN,
+    objectLockEnabled: lock !== undefined ? true : undefined,
+    objectLockDefaultRetention: lock === undefined ? undefined : objectLockRetention(lock),
+    lifecycleRules: backupLifecycleRules(noncurrentVersionDays),
+  };
+}
+
 /** S3 Object Lock default retention from the config's mode and days. */
 export function objectLockRetention(lock: ObjectLockProps): s3.ObjectLockRetention {
   return lock.mode === 'COMPLIANCE'
@@ -82,18 +106,9 @@ export class BackupStore extends Construct {
       props.replica &&
       new BucketReplication(this, 'Replication', { target: props.replica, objectLock: !!lock });
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      versioned: true,
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: this.key,
+      ...backupBucketProps(this.key, lock, props.noncurrentVersionDays),
       // One data key per bucket instead of a KMS call per object: scan workers write many chunks.
       bucketKeyEnabled: true,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy: RemovalPolicy.RETAIN,
-      objectLockEnabled: lock !== undefined ? true : undefined,
-      objectLockDefaultRetention: lock === undefined ? undefined : objectLockRetention(lock),
-      lifecycleRules: backupLifecycleRules(props.noncurrentVersionDays),
       replicationRole: this.replication?.role,
       replicationRules: this.replication && [this.replication.rule()],
     });

@@ -17,24 +17,14 @@ import { run } from '../../functions/scan-segment/run';
 import type { ScanSegmentOutput } from '../../functions/scan-segment/schema';
 import { dynamoClient } from '../../local/clients';
 import { compareItemSets, tableItems } from '../../local/snapshot-check';
-import { createDemoTable, type DemoTableKind, demoItem, loadItems, range } from '../../local/workload';
-import { localClients, uniqueName } from '../support/cloud';
+import type { DemoTableKind } from '../../local/workload';
+import { demoTable as demoTableIn, localClients, uniqueName } from '../support/cloud';
 
 const cfg = inject('localConfig');
 const { dynamodb, store } = localClients(cfg);
 
-async function demoTable(kind: DemoTableKind, items: number): Promise<string> {
-  const name = uniqueName(`prefetch-${kind}`);
-  await createDemoTable(dynamodb, name, kind);
-  await loadItems(
-    dynamodb,
-    name,
-    (function* () {
-      for (const i of range(items)) yield demoItem(kind, i);
-    })(),
-  );
-  return name;
-}
+const demoTable = (kind: DemoTableKind, items: number) =>
+  demoTableIn(dynamodb, kind, items, `prefetch-${kind}`);
 
 /** Scan requests as DynamoDB Local answered them, in the order they were sent. */
 interface ScanCall {

@@ -1,3 +1,4 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { Catalog } from '../../functions/adapters/catalog';
 import { DynamoCatalog } from '../../functions/adapters/dynamo-catalog';
@@ -83,6 +84,25 @@ export async function waitForBackup(
   }
 }
 
+/** Create a demo table (unique name from `prefix`) filled with `items` typed items. */
+export async function demoTable(
+  dynamodb: DynamoDBClient,
+  kind: DemoTableKind,
+  items: number,
+  prefix: string = kind,
+): Promise<string> {
+  const name = uniqueName(prefix);
+  await createDemoTable(dynamodb, name, kind);
+  await loadItems(
+    dynamodb,
+    name,
+    (function* () {
+      for (const i of range(items)) yield demoItem(kind, i);
+    })(),
+  );
+  return name;
+}
+
 /** Create demo tables filled with `itemsPerTable` typed items and register them as a cluster. */
 export async function demoCluster(
   cfg: LocalConfig,
@@ -90,20 +110,7 @@ export async function demoCluster(
 ): Promise<{ cluster: string; tableNames: string[] }> {
   const { dynamodb, catalog } = localClients(cfg);
   const cluster = uniqueName('cl');
-  const tableNames = await Promise.all(
-    tables.map(async ({ kind, items }) => {
-      const name = uniqueName(kind);
-      await createDemoTable(dynamodb, name, kind);
-      await loadItems(
-        dynamodb,
-        name,
-        (function* () {
-          for (const i of range(items)) yield demoItem(kind, i);
-        })(),
-      );
-      return name;
-    }),
-  );
+  const tableNames = await Promise.all(tables.map(({ kind, items }) => demoTable(dynamodb, kind, items)));
   await catalog.putCluster({
     schemaVersion: CATALOG_SCHEMA_VERSION,
     clusterName: cluster,
