@@ -93,3 +93,17 @@ export function longestGapHours(schedule: string, timeZone: string, from: Date, 
   for (let i = 1; i < times.length; i++) longest = Math.max(longest, (times[i] ?? 0) - (times[i - 1] ?? 0));
   return longest / 3_600_000;
 }
+
+/** The next instant (micros) `schedule` fires in `timeZone` after `after`, or undefined if never. */
+export function nextRun(schedule: string, timeZone: string, after: number): number | undefined {
+  const { pattern, yearMatches } = localCron(schedule);
+  const cron = new Cron(pattern, { timezone: timeZone, paused: true });
+  let from = new Date(Math.floor(after / 1000));
+  for (let i = 0; i < 400; i++) {
+    const next = cron.nextRun(from);
+    if (!next) return undefined;
+    if (yearMatches(next.getUTCFullYear())) return next.getTime() * 1000;
+    from = next;
+  }
+  return undefined;
+}

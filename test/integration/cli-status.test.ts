@@ -87,6 +87,8 @@ describe('rewind status on the local cloud', () => {
       gaps: unknown[];
       shards: { shardId: string; shippedTs: string; closed: boolean }[];
       holds: number;
+      backupAgeSeconds: number;
+      schedule: unknown;
     };
     expect(parseIsoMicros(doc.checkpoint)).toBeGreaterThanOrEqual(lastWrite);
     expect(doc.rpoSeconds).toBeGreaterThanOrEqual(0);
@@ -101,9 +103,57 @@ describe('rewind status on the local cloud', () => {
     expect(doc.gaps).toEqual([]);
     expect(doc.shards.length).toBeGreaterThan(0);
     expect(doc.holds).toBe(0);
+    // The backup just completed; the cluster has no schedule.
+    const sinceBackupEnd = (Date.now() * 1000 - parseIsoMicros(String(backup.json().endTs))) / 1e6;
+    expect(doc.backupAgeSeconds).toBeGreaterThan(0);
+    expect(doc.backupAgeSeconds).toBeLessThanOrEqual(sinceBackupEnd);
+    expect(doc.schedule).toBeNull();
 
     const human = await rewind('status', '--cluster', cluster);
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(doc.checkpoint);
+  });
+});
+
+describe('rewind status of a scheduled cluster', () => {
+  it('shows the schedule, its next run in the cluster time zone, and the age since registration', async () => {
+    // Prepare
+    const scheduled = uniqueName('sched');
+    const table = uniqueName('sched-orders');
+    await createDemoTable(dynamodb, table, 'orders');
+    const registered = await rewind(
+      'cluster',
+      'register',
+      '--cluster',
+      scheduled,
+      '--tables',
+      table,
+      '--schedule',
+      '15 3 * * *',
+      '--time-zone',
+      'Europe/Paris',
+    );
+    expect(registered.code, registered.stderr).toBe(0);
+    // Act
+    const result = await rewind('status', '--cluster', scheduled, '--json');
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    const doc = result.json() as {
+      backupAgeSeconds: number;
+      lastBackup: unknown;
+      schedule: { cron: string; timeZone: string; nextRun: string };
+    };
+    expect(doc.lastBackup).toBeNull();
+    expect(doc.backupAgeSeconds).toBeLessThan(60);
+    expect(doc.schedule).toMatchObject({ cron: '15 3 * * *', timeZone: 'Europe/Paris' });
+    const next = parseIsoMicros(doc.schedule.nextRun) / 1000;
+    expect(next).toBeGreaterThan(Date.now());
+    expect(next - Date.now()).toBeLessThanOrEqual(25 * 3_600_000);
+    const paris = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Europe/Paris',
+      hour: '2-digit',
+      minute: '2-digit',
+    }).format(new Date(next));
+    expect(paris).toBe('03:15');
   });
 });

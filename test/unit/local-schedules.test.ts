@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryCatalog } from '../../functions/adapters/memory-catalog';
 import { CATALOG_SCHEMA_VERSION, type ClusterRecord } from '../../functions/core/catalog-model';
-import { localCron, longestGapHours } from '../../functions/core/cron-pattern';
+import { localCron, longestGapHours, nextRun } from '../../functions/core/cron-pattern';
 import { startLocalSchedules } from '../../local/schedules';
 
 /** The next `count` fire times (ISO, UTC) of a croner pattern after `from`, in `timeZone`. */
@@ -203,5 +203,14 @@ describe('longestGapHours (how long the "backup missing" alarm waits)', () => {
 
   it('a schedule that never fires again has no finite gap', () => {
     expect(longestGapHours('cron(0 3 1 1 ? 2020)', 'Etc/UTC', from)).toBe(Number.POSITIVE_INFINITY);
+  });
+});
+
+describe('nextRun (rewind status)', () => {
+  it('is the next fire time in the zone, skipping years the EventBridge year field excludes', () => {
+    const after = Date.UTC(2026, 10, 27, 12) * 1000;
+    expect(nextRun('0 3 * * *', 'Europe/Paris', after)).toBe(Date.UTC(2026, 10, 28, 2) * 1000);
+    expect(nextRun('cron(0 0 1 1 ? 2028)', 'Etc/UTC', after)).toBe(Date.UTC(2028, 0, 1) * 1000);
+    expect(nextRun('cron(0 0 1 1 ? 2020)', 'Etc/UTC', after)).toBeUndefined();
   });
 });

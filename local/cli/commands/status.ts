@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { nowMicros } from '../../../functions/adapters/clock';
 import { DynamoLogCatalog } from '../../../functions/adapters/dynamo-log-catalog';
+import { backupAgeSeconds } from '../../../functions/core/backup-age';
 import { rpoSeconds } from '../../../functions/core/checkpoint';
+import { nextRun } from '../../../functions/core/cron-pattern';
 import { ClusterNotFoundError } from '../../../functions/core/errors';
 import { restorableWindow } from '../../../functions/core/restore-plan';
 import { act, type CliContext, type CommandGroup } from '../context';
@@ -28,7 +30,9 @@ async function catalogTableName(ctx: CliContext, target: Target): Promise<string
 }
 
 export async function clusterStatus(target: Target, tableName: string, cluster: string) {
-  if (!(await target.catalog.getCluster(cluster))) throw new ClusterNotFoundError(cluster);
+  const record = await target.catalog.getCluster(cluster);
+  if (!record) throw new ClusterNotFoundError(cluster);
+  const now = nowMicros();
   const logCatalog = new DynamoLogCatalog(target.dynamodb, tableName);
   const [checkpoint, shards, holds, gaps, backups] = await Promise.all([
     logCatalog.getClusterCheckpoint(cluster),
@@ -46,9 +50,18 @@ export async function clusterStatus(target: Target, tableName: string, cluster: 
   return {
     cluster,
     checkpoint: iso(checkpoint?.checkpoint),
-    rpoSeconds: checkpoint ? rpoSeconds(checkpoint.checkpoint, nowMicros()) : null,
+    rpoSeconds: checkpoint ? rpoSeconds(checkpoint.checkpoint, now) : null,
     pitrWindow: { earliest: iso(window.earliest), latest: iso(window.latest) },
     lastBackup: last ? { backupId: last.backupId, status: last.status, endTs: iso(last.endTs) } : null,
+    // What the "backup missing" alarm watches (core/backup-age.ts).
+    backupAgeSeconds: backupAgeSeconds(backups, Date.parse(record.createdAt) * 1000, now),
+    schedule: record.schedule
+      ? {
+          cron: record.schedule,
+          timeZone: record.timeZone ?? 'Etc/UTC',
+          nextRun: iso(nextRun(record.schedule, record.timeZone ?? 'Etc/UTC', now)),
+        }
+      : null,
     gaps: gaps.map((g) => ({
       gapId: g.gapId,
       table: g.table ?? null,
@@ -76,6 +89,13 @@ function statusText(v: StatusView): string {
         'last backup',
         v.lastBackup
           ? `${v.lastBackup.backupId} ${v.lastBackup.status} ${v.lastBackup.endTs ?? ''}`.trim()
+          : null,
+      ],
+      ['backup age', `${(v.backupAgeSeconds / 3600).toFixed(1)} h`],
+      [
+        'schedule',
+        v.schedule
+          ? `${v.schedule.cron} (${v.schedule.timeZone}), next ${v.schedule.nextRun ?? 'never'}`
           : null,
       ],
       ['holds', v.holds],
