@@ -11,6 +11,7 @@ import {
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { Catalog } from '../functions/adapters/catalog';
 import { DynamoCatalog } from '../functions/adapters/dynamo-catalog';
+import { isProtected } from '../functions/core/catalog-model';
 import type { JsonItem } from '../functions/core/dynamo-json';
 import { RewindError } from '../functions/core/errors';
 import { logStreamName } from '../functions/core/log-format';
@@ -326,7 +327,7 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
   /** Readers for the registered clusters' tables: new ones started, deregistered ones retired. */
   const discovery = singleFlight(async () => {
     const wanted = new Set<string>();
-    for (const cluster of await catalog.listClusters()) {
+    for (const cluster of (await catalog.listClusters()).filter(isProtected)) {
       for (const table of cluster.tables) {
         const key = `${cluster.clusterName}\u0000${table}`;
         wanted.add(key);

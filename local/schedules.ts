@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import type { Catalog } from '../functions/adapters/catalog';
+import { isProtected } from '../functions/core/catalog-model';
 import { localCron } from '../functions/core/cron-pattern';
 import { formatIsoMicros } from '../functions/core/time';
 import type { LocalFunctionRegistry } from './control-plane';
@@ -61,7 +62,7 @@ export function startLocalSchedules(
 
   const sweep = new Cron(opts.sweepCron ?? '0 3 * * *', { timezone: 'Etc/UTC' }, async () => {
     try {
-      for (const cluster of await catalog.listClusters())
+      for (const cluster of (await catalog.listClusters()).filter(isProtected))
         call('sweep-retention', { cluster: cluster.clusterName, confirm: true });
     } catch (error) {
       log(`schedule: reading clusters for the sweep failed: ${(error as Error).message}`);
@@ -84,7 +85,8 @@ export function startLocalSchedules(
 
   const discover = async () => {
     try {
-      const clusters = await catalog.listClusters();
+      // A removed cluster's schedules go with it, as its CDK schedules do on AWS.
+      const clusters = (await catalog.listClusters()).filter(isProtected);
       const names = new Set(clusters.map((c) => c.clusterName));
       for (const [name, job] of jobs) {
         if (names.has(name)) continue;

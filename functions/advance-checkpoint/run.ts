@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { Catalog } from '../adapters/catalog';
 import type { LogCatalog } from '../adapters/log-catalog';
 import { backupAgeSeconds } from '../core/backup-age';
+import { isProtected } from '../core/catalog-model';
 import {
   type ClusterCheckpointResult,
   computeClusterCheckpoint,
@@ -73,7 +74,7 @@ export async function run(
   const input = parseEvent(advanceCheckpointInput, event ?? {}, 'advance-checkpoint event');
   const records = input.cluster
     ? [(await deps.catalog.getCluster(input.cluster)) ?? { clusterName: input.cluster }]
-    : await deps.catalog.listClusters();
+    : (await deps.catalog.listClusters()).filter(isProtected);
   const clusters: ClusterReport[] = [];
   for (const record of records) {
     const report = await advanceCluster(record.clusterName, deps);

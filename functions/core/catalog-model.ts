@@ -14,10 +14,18 @@ export const clusterRecord = z.object({
   schedule: z.string().optional(),
   timeZone: z.string().optional(),
   createdAt: z.string(),
+  /**
+   * `REMOVED` once the cluster left the CDK config (ProtectedCluster's delete handler): no more
+   * backups, log shipping or sweeps; its backups stay restorable. Absent = protected.
+   */
+  status: z.enum(['REMOVED']).optional(),
   /** The backup holding the cluster's one-snapshot-at-a-time lock, if any. */
   runningBackupId: z.string().optional(),
 });
 export type ClusterRecord = z.infer<typeof clusterRecord>;
+
+/** Clusters still protected (not removed from the stack). */
+export const isProtected = (cluster: Pick<ClusterRecord, 'status'>) => cluster.status !== 'REMOVED';
 
 export const backupStatus = z.enum(['RUNNING', 'COMPLETED', 'FAILED', 'DELETED']);
 export type BackupStatus = z.infer<typeof backupStatus>;

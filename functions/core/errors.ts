@@ -26,6 +26,15 @@ export class ClusterNotFoundError extends RewindError {
   }
 }
 
+/** The cluster was removed from the stack (its catalog item is kept, marked REMOVED). */
+export class ClusterRemovedError extends RewindError {
+  constructor(readonly clusterName: string) {
+    super(
+      `cluster "${clusterName}" was removed from the stack: its backups stay restorable, but it is no longer backed up (add it back to the config to protect it again)`,
+    );
+  }
+}
+
 export class BackupNotFoundError extends RewindError {
   constructor(
     readonly clusterName: string,

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Catalog } from '../adapters/catalog';
-import { type BackupRecord, CATALOG_SCHEMA_VERSION } from '../core/catalog-model';
-import { BackupAlreadyRunningError, ClusterNotFoundError } from '../core/errors';
+import { type BackupRecord, CATALOG_SCHEMA_VERSION, isProtected } from '../core/catalog-model';
+import { BackupAlreadyRunningError, ClusterNotFoundError, ClusterRemovedError } from '../core/errors';
 import { parseEvent } from '../core/events';
 import { formatKeyTime, type Micros, parseIsoMicros } from '../core/time';
 import { startBackupEvent } from './schema';
@@ -43,6 +43,7 @@ export async function run(event: unknown, deps: StartBackupDeps): Promise<Backup
     request.scheduledAt !== undefined ? parseIsoMicros(request.scheduledAt, 'scheduledAt') : undefined;
   const cluster = await deps.catalog.getCluster(request.cluster);
   if (!cluster) throw new ClusterNotFoundError(request.cluster);
+  if (!isProtected(cluster)) throw new ClusterRemovedError(request.cluster);
 
   const now = deps.now();
   let backupId = (deps.newBackupId ?? defaultBackupId)(now);

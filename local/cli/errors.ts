@@ -3,6 +3,7 @@ import {
   BackupAlreadyRunningError,
   BackupNotFoundError,
   ClusterNotFoundError,
+  ClusterRemovedError,
   InvalidInputError,
   RewindError,
   TableNotFoundError,
@@ -44,6 +45,7 @@ export class RemoteFunctionError extends RewindError {
 const BAD_INPUT_TYPES = new Set([
   'InvalidInputError',
   'ClusterNotFoundError',
+  'ClusterRemovedError',
   'BackupNotFoundError',
   'TableNotFoundError',
   'BackupAlreadyRunningError',
@@ -54,6 +56,7 @@ const BAD_INPUT_CLASSES = [
   UsageError,
   InvalidInputError,
   ClusterNotFoundError,
+  ClusterRemovedError,
   BackupNotFoundError,
   TableNotFoundError,
   BackupAlreadyRunningError,

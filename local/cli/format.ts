@@ -28,6 +28,8 @@ export function clusterView(cluster: ClusterRecord) {
     timeZone: cluster.timeZone ?? null,
     createdAt: isoText(cluster.createdAt),
     runningBackupId: cluster.runningBackupId ?? null,
+    /** REMOVED: left the stack's config; its backups stay restorable, nothing new is taken. */
+    status: cluster.status ?? 'PROTECTED',
   };
 }
 export type ClusterView = ReturnType<typeof clusterView>;

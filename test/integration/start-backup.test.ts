@@ -35,6 +35,29 @@ describe('start-backup console event', () => {
     expect(await catalog.listBackups(cluster)).toEqual([]);
   });
 
+  it('refuses a cluster removed from the stack, saying so, and registers nothing', async () => {
+    // Prepare: what ProtectedCluster's delete handler leaves in the catalog
+    const cluster = uniqueName('removed');
+    await catalog.putCluster({
+      schemaVersion: CATALOG_SCHEMA_VERSION,
+      clusterName: cluster,
+      tables: ['orders'],
+      retentionDays: 7,
+      createdAt: new Date().toISOString(),
+      status: 'REMOVED',
+    });
+    // Act
+    const result = await invoke(lambda, 'start-backup', {
+      cluster,
+      kind: 'auto',
+      scheduledAt: '2026-11-27T03:00:00Z',
+    });
+    // Assess
+    expect(result.payload).toMatchObject({ errorType: 'ClusterRemovedError' });
+    expect((result.payload as { errorMessage: string }).errorMessage).toContain(`"${cluster}" was removed`);
+    expect(await catalog.listBackups(cluster)).toEqual([]);
+  });
+
   it.each([
     [{}, 'cluster'],
     [{ cluster: 42 }, 'cluster'],

@@ -75,6 +75,7 @@ describe('JSON views', () => {
       timeZone: null,
       createdAt: '2026-11-27T04:15:00.123000Z',
       runningBackupId: null,
+      status: 'PROTECTED',
     });
     expect(isoText('not a date')).toBe('not a date');
   });

@@ -136,13 +136,14 @@ describe('startLocalSchedules (the EventBridge stand-in of rewind local start)',
     vi.useRealTimers();
   });
 
-  it('starts each cluster backup at its scheduled minute in its zone, with scheduledAt; sweeps daily; advances the checkpoint', async () => {
+  it('starts each cluster backup at its scheduled minute in its zone, with scheduledAt; sweeps daily; skips removed clusters; advances the checkpoint', async () => {
     // Prepare: 03:00 UTC, 12:00 Tokyo (= 03:00 UTC), and 04:00 UTC
     const catalog = new MemoryCatalog();
     await catalog.putCluster(cluster('utc', '0 3 * * *'));
     await catalog.putCluster(cluster('tokyo', 'cron(0 12 * * ? *)', 'Asia/Tokyo'));
     await catalog.putCluster(cluster('later', '0 4 * * *'));
     await catalog.putCluster(cluster('manual-only'));
+    await catalog.putCluster({ ...cluster('removed', '0 3 * * *'), status: 'REMOVED' });
     const schedules = startLocalSchedules(catalog, registry(), { log: () => undefined });
     await schedules.ready;
     // Act
@@ -159,6 +160,8 @@ describe('startLocalSchedules (the EventBridge stand-in of rewind local start)',
     expect(starts).toHaveLength(2);
     const sweeps = calls.filter((c) => c.name === 'sweep-retention').map((c) => c.event);
     expect(sweeps).toHaveLength(4);
+    // A cluster removed from the stack loses its schedules, as on AWS.
+    expect([...starts, ...sweeps]).not.toContainEqual(expect.objectContaining({ cluster: 'removed' }));
     expect(sweeps).toContainEqual({ cluster: 'manual-only', confirm: true });
     expect(calls.filter((c) => c.name === 'advance-checkpoint').length).toBeGreaterThanOrEqual(85);
   });
