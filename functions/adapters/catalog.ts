@@ -44,4 +44,9 @@ export interface Catalog {
   ): Promise<BackupRecord>;
   /** COMPLETED or FAILED → DELETED. Idempotent when already DELETED; `StaleStateError` if RUNNING. */
   markBackupDeleted(clusterName: string, backupId: string, deletedAt: number): Promise<BackupRecord>;
+  /**
+   * Record that a DELETED backup's objects are all gone (`purgedAt`, first value kept). Does
+   * nothing unless the backup is DELETED.
+   */
+  markBackupPurged(clusterName: string, backupId: string, purgedAt: number): Promise<void>;
 }

@@ -210,6 +210,20 @@ export class DynamoCatalog implements Catalog {
     return this.transition(clusterName, backupId, { to: 'DELETED', fields: { deletedAt } });
   }
 
+  async markBackupPurged(clusterName: string, backupId: string, purgedAt: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(backupKey(clusterName, backupId)),
+          ...catalogUpdateExpressions({ keep: { purgedAt }, expect: { status: 'DELETED' } }),
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error; // not DELETED (or gone): nothing to record
+    }
+  }
+
   /**
    * Conditional status change, allowed from `transitionSources`. On a lost condition, the stored
    * record tells a retry of the same transition (fine) from a conflicting one (`StaleStateError`).

@@ -86,6 +86,11 @@ export class MemoryCatalog implements Catalog {
     return this.transition(clusterName, backupId, { to: 'DELETED', fields: { deletedAt } });
   }
 
+  async markBackupPurged(clusterName: string, backupId: string, purgedAt: number): Promise<void> {
+    const current = this.backups.get(`${clusterName}/${backupId}`);
+    if (current?.status === 'DELETED' && current.purgedAt === undefined) current.purgedAt = purgedAt;
+  }
+
   private transition(clusterName: string, backupId: string, transition: BackupTransition): BackupRecord {
     const key = `${clusterName}/${backupId}`;
     const current = this.backups.get(key);

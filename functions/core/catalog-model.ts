@@ -67,6 +67,8 @@ export const backupRecord = z.object({
   failure: z.object({ error: z.string(), cause: z.string() }).optional(),
   executionArn: z.string().optional(),
   deletedAt: z.number().int().optional(),
+  /** DELETED and its prefix seen empty after stragglers could write: the sweep looks no more. */
+  purgedAt: z.number().int().optional(),
 });
 export type BackupRecord = z.infer<typeof backupRecord>;
 

@@ -25,6 +25,12 @@ export interface SweepRetentionDeps {
 export const DEFAULT_FAILED_GRACE_MICROS = 2 * 86_400_000_000;
 const BATCH = 1000;
 const LEFTOVERS = 'deleted earlier: objects left over under its prefix';
+/**
+ * A DELETED backup's prefix found empty this long after the delete is marked purged and not
+ * listed again: longer than any scan-segment invocation (Lambda's 15-minute limit) that could
+ * still write a chunk for a failed snapshot.
+ */
+export const STRAGGLER_WINDOW_MICROS = 3_600_000_000;
 
 /**
  * The retention sweep (DESIGN.md §3.7, issue 5): plan with core/retention.ts as of `now`; with
@@ -37,7 +43,9 @@ const LEFTOVERS = 'deleted earlier: objects left over under its prefix';
  * only after its object, so a run that crashes between the two leaves entries whose objects are
  * gone; the next run plans them again, its DeleteObjects of the missing keys succeeds (S3
  * deletes are idempotent) and the entries go. A DELETED backup with objects left under its
- * prefix (a crash between the mark and the delete) is planned for deletion again. So a re-run
+ * prefix (a crash between the mark and the delete, or a straggling segment worker) is planned
+ * for deletion again; once its prefix is found empty an hour after the delete it is marked
+ * purged and no longer listed, so the sweep's S3 listing does not grow with history. So a re-run
  * finishes what a crashed run began and a second run deletes nothing. Restores never miss a
  * deleted object: they read only entries inside the kept window (restore-plan-replay,
  * restore-replay), and those objects are kept.
@@ -62,7 +70,7 @@ export async function run(event: unknown, deps: SweepRetentionDeps): Promise<Swe
     marginMicros: deps.config.marginMicros,
     failedGraceMicros: deps.config.failedGraceMicros,
   });
-  const leftovers = await deletedWithLeftovers(deps.store, backups);
+  const { leftovers, empty } = await deletedPrefixes(deps.store, backups);
   const toDelete: RetentionDecision[] = [
     ...plan.delete,
     ...leftovers.map((b) => ({ type: 'backup' as const, backupId: b.backupId, reason: LEFTOVERS })),
@@ -85,6 +93,11 @@ export async function run(event: unknown, deps: SweepRetentionDeps): Promise<Swe
       await deps.logCatalog.deleteLogObjects(request.cluster, batch);
       deleted.logObjects.push(...batch);
     }
+    // Real time, not the planning instant: stragglers write in real time.
+    const at = deps.now();
+    for (const backup of empty)
+      if (at - (backup.deletedAt ?? at) >= STRAGGLER_WINDOW_MICROS)
+        await deps.catalog.markBackupPurged(request.cluster, backup.backupId, at);
   }
 
   const reasons: Record<string, string> = {};
@@ -117,14 +130,18 @@ async function indexedLogObjects(
   return summaries;
 }
 
-async function deletedWithLeftovers(store: ObjectStore, backups: BackupRecord[]): Promise<BackupRecord[]> {
-  const found: BackupRecord[] = [];
+/** DELETED backups not yet purged: those with objects left under their prefix, and the empty. */
+async function deletedPrefixes(store: ObjectStore, backups: BackupRecord[]) {
+  const leftovers: BackupRecord[] = [];
+  const empty: BackupRecord[] = [];
   for (const backup of backups) {
-    if (backup.status !== 'DELETED' || !backup.snapshotPrefix) continue;
+    if (backup.status !== 'DELETED' || !backup.snapshotPrefix || backup.purgedAt !== undefined) continue;
+    let found = false;
     for await (const _ of store.list(backup.snapshotPrefix)) {
-      found.push(backup);
+      found = true;
       break;
     }
+    (found ? leftovers : empty).push(backup);
   }
-  return found;
+  return { leftovers, empty };
 }

@@ -133,6 +133,25 @@ export function catalogContract(label: string, makeCatalog: () => Promise<Catalo
       expect(await catalog.getBackup(name, 'b1')).toMatchObject({ status: 'DELETED', deletedAt: 5_000 });
     });
 
+    it('records purgedAt only on a DELETED backup, keeping the first value', async () => {
+      // Prepare
+      const catalog = await makeCatalog();
+      const name = unique('purge');
+      await catalog.beginBackup(backup(name, 'running'));
+      await catalog.beginBackup(backup(name, 'gone'));
+      await catalog.failBackup(name, 'gone', { error: 'E', cause: 'c' });
+      await catalog.markBackupDeleted(name, 'gone', 10);
+      // Act
+      await catalog.markBackupPurged(name, 'running', 20);
+      await catalog.markBackupPurged(name, 'gone', 30);
+      await catalog.markBackupPurged(name, 'gone', 40);
+      await catalog.markBackupPurged(name, 'never-existed', 50);
+      // Assess
+      expect((await catalog.getBackup(name, 'running'))?.purgedAt).toBeUndefined();
+      expect(await catalog.getBackup(name, 'gone')).toMatchObject({ status: 'DELETED', purgedAt: 30 });
+      expect(await catalog.getBackup(name, 'never-existed')).toBeUndefined();
+    });
+
     it('refuses to delete a RUNNING backup and lists backups newest first', async () => {
       // Prepare
       const catalog = await makeCatalog();

@@ -181,6 +181,43 @@ describe('sweep-retention run()', () => {
     expect(store.objects.size).toBe(4 + 100);
   });
 
+  it('stops listing a DELETED backup once its prefix is empty an hour after the delete', async () => {
+    // Prepare: b0 is deleted by a first sweep at NOW
+    const { catalog, store, deps } = await world();
+    let clock = NOW;
+    const timed = { ...deps, now: () => clock };
+    await run({ cluster, confirm: true }, timed);
+    const prefixOf = async (id: string) => (await catalog.getBackup(cluster, id))?.snapshotPrefix ?? '';
+    const b0Prefix = await prefixOf('b0');
+    const listsOfB0 = () => store.listed.filter((p) => p === b0Prefix).length;
+    // Act: a sweep 10 minutes later (a straggling worker could still write), then one 2 h later,
+    // then a third
+    clock = NOW + 10 * 60_000_000;
+    await run({ cluster, confirm: true }, timed);
+    const afterTenMinutes = await catalog.getBackup(cluster, 'b0');
+    const listsBefore = listsOfB0();
+    clock = NOW + 2 * HOUR;
+    await run({ cluster, confirm: true }, timed);
+    const listsAtPurge = listsOfB0();
+    const third = await run({ cluster, confirm: true }, timed);
+    // Assess
+    expect(afterTenMinutes?.purgedAt).toBeUndefined();
+    expect((await catalog.getBackup(cluster, 'b0'))?.purgedAt).toBe(NOW + 2 * HOUR);
+    expect(listsAtPurge).toBe(listsBefore + 1);
+    expect(listsOfB0()).toBe(listsAtPurge);
+    expect(third.delete).toEqual([]);
+  });
+
+  it('a dry run marks nothing purged', async () => {
+    // Prepare
+    const { catalog, deps } = await world();
+    await run({ cluster, confirm: true }, deps);
+    // Act
+    await run({ cluster }, { ...deps, now: () => NOW + 2 * HOUR });
+    // Assess
+    expect((await catalog.getBackup(cluster, 'b0'))?.purgedAt).toBeUndefined();
+  });
+
   it('plans as of the event `now`: far in the future only the newest snapshot stays', async () => {
     // Prepare
     const { deps } = await world();
