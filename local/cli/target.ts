@@ -96,6 +96,8 @@ export interface Target {
   /** For messages: "local cloud in /x/.rewind" or "stack Rewind (eu-west-1)". */
   description: string;
   catalog: Catalog;
+  /** The catalog table (log and restore catalogs share it with `catalog`). */
+  catalogTableName: string;
   store: ObjectStore;
   lambda: LambdaClient;
   dynamodb: DynamoDBClient;
@@ -120,6 +122,7 @@ async function openLocal(dir: string): Promise<Target> {
     isLocal: true,
     description: `local cloud in ${config.dir}`,
     catalog: new DynamoCatalog(dynamodb, config.catalogTable),
+    catalogTableName: config.catalogTable,
     store: new S3ObjectStore(s3, config.bucket),
     lambda,
     dynamodb,
@@ -169,6 +172,7 @@ async function openAws(stack: string, region?: string): Promise<Target> {
       );
     return value;
   };
+  const catalogTableName = output('CatalogTableName');
   const settings = region ? { region } : {};
   const dynamodb = new DynamoDBClient({ ...settings, maxAttempts: 8, retryMode: 'adaptive' });
   const s3 = new S3Client({ ...settings, maxAttempts: 6 });
@@ -176,7 +180,8 @@ async function openAws(stack: string, region?: string): Promise<Target> {
   return {
     isLocal: false,
     description: `stack ${stack}${region ? ` (${region})` : ''}`,
-    catalog: new DynamoCatalog(dynamodb, output('CatalogTableName')),
+    catalog: new DynamoCatalog(dynamodb, catalogTableName),
+    catalogTableName,
     store: new S3ObjectStore(s3, output('BucketName')),
     lambda,
     dynamodb,

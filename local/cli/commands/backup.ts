@@ -128,7 +128,17 @@ async function startBackup(
     );
     return 0;
   }
-  const done = await waitForBackup(ctx, target, options.cluster, started.backupId);
+  return waitAndReport(ctx, target, options.cluster, started.backupId);
+}
+
+/** Wait for the backup to finish, print it; exit code 1 (with the cause) when it FAILED. */
+export async function waitAndReport(
+  ctx: CliContext,
+  target: Target,
+  cluster: string,
+  backupId: string,
+): Promise<number> {
+  const done = await waitForBackup(ctx, target, cluster, backupId);
   const view = backupView(done);
   ctx.out.result(view, () => backupDetails(view));
   if (done.status === 'FAILED') {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { DynamoRestoreCatalog } from '../../../functions/adapters/dynamo-restore-catalog';
 import type { RestoreCatalog } from '../../../functions/adapters/restore-catalog';
-import { InvalidInputError, RewindError } from '../../../functions/core/errors';
+import { InvalidInputError } from '../../../functions/core/errors';
 import { RESTORE_REFUSALS, RestoreNotFoundError } from '../../../functions/core/restore-errors';
 import { PHASES, progressTotals, type RestoreJob } from '../../../functions/core/restore-model';
 import { parseRestoreTarget } from '../../../functions/core/restore-plan';
@@ -11,7 +11,7 @@ import type { StartedRestore } from '../../../functions/start-restore/schema';
 import { act, type CliContext, type CommandGroup } from '../context';
 import { EXIT_FAILED, RemoteFunctionError } from '../errors';
 import { fields, iso, table } from '../format';
-import { readStackOutputs, type Target } from '../target';
+import type { Target } from '../target';
 import * as parse from '../validate';
 import { invokeFunction } from './backup';
 
@@ -65,7 +65,7 @@ export const restoreCommands: CommandGroup = (program: Command, ctx: CliContext)
     .requiredOption(...CLUSTER_FLAG, parse.name)
     .action(
       act(ctx, async (options: { cluster: string }) => {
-        const catalog = await restoreCatalog(ctx, await ctx.target());
+        const catalog = restoreCatalog(await ctx.target());
         const restores = (await catalog.listRestores(options.cluster)).map(restoreView);
         ctx.out.result({ cluster: options.cluster, restores }, () =>
           restores.length === 0
@@ -193,18 +193,12 @@ async function invokeRestoreFunction(
   }
 }
 
-async function restoreCatalog(ctx: CliContext, target: Target): Promise<RestoreCatalog> {
-  if (target.local) return new DynamoRestoreCatalog(target.dynamodb, target.local.catalogTable);
-  const choice = ctx.choice();
-  if (choice.kind !== 'aws') throw new RewindError('no catalog for this target');
-  const outputs = await readStackOutputs(choice.stack, choice.region);
-  const tableName = outputs.CatalogTableName;
-  if (!tableName) throw new RewindError(`stack ${choice.stack} has no output CatalogTableName`);
-  return new DynamoRestoreCatalog(target.dynamodb, tableName);
+function restoreCatalog(target: Target): RestoreCatalog {
+  return new DynamoRestoreCatalog(target.dynamodb, target.catalogTableName);
 }
 
 async function requireJob(ctx: CliContext, cluster: string, restoreId: string): Promise<RestoreJob> {
-  const job = await (await restoreCatalog(ctx, await ctx.target())).getRestore(cluster, restoreId);
+  const job = await restoreCatalog(await ctx.target()).getRestore(cluster, restoreId);
   if (!job)
     throw new RestoreRefusedError(
       'RestoreNotFoundError',
@@ -216,7 +210,7 @@ async function requireJob(ctx: CliContext, cluster: string, restoreId: string): 
 /** Poll the job until it leaves RUNNING, a progress line on stderr whenever it moved. */
 async function waitForRestore(ctx: CliContext, cluster: string, restoreId: string): Promise<RestoreJob> {
   const target = await ctx.target();
-  const catalog = await restoreCatalog(ctx, target);
+  const catalog = restoreCatalog(target);
   const interval = ctx.settings.pollIntervalMs ?? (target.isLocal ? 1_000 : 5_000);
   let last = '';
   for (;;) {

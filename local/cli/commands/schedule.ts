@@ -3,10 +3,8 @@ import type { BackupRecord } from '../../../functions/core/catalog-model';
 import { formatIsoMicros, type Micros } from '../../../functions/core/time';
 import { startBackupFunction } from '../../../functions/env';
 import { act, type CliContext, type CommandGroup } from '../context';
-import { EXIT_FAILED } from '../errors';
-import { backupDetails, backupView } from '../format';
 import * as parse from '../validate';
-import { invokeFunction, waitForBackup } from './backup';
+import { invokeFunction, waitAndReport } from './backup';
 
 /**
  * `rewind schedule run --cluster C [--now ISO]`: do now what the automatic-backup schedule does
@@ -33,16 +31,7 @@ export const scheduleCommands: CommandGroup = (program: Command, ctx: CliContext
           kind: 'auto',
           ...(options.now !== undefined ? { scheduledAt: formatIsoMicros(options.now) } : {}),
         })) as BackupRecord;
-        const done = await waitForBackup(ctx, target, options.cluster, started.backupId);
-        const view = backupView(done);
-        ctx.out.result(view, () => backupDetails(view));
-        if (done.status === 'FAILED') {
-          ctx.out.log(
-            `backup ${done.backupId} FAILED: ${done.failure ? `${done.failure.error}: ${done.failure.cause}` : 'no cause recorded'}`,
-          );
-          return EXIT_FAILED;
-        }
-        return 0;
+        return waitAndReport(ctx, target, options.cluster, started.backupId);
       }),
     );
 };

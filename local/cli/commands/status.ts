@@ -8,7 +8,7 @@ import { ClusterNotFoundError } from '../../../functions/core/errors';
 import { restorableWindow } from '../../../functions/core/restore-plan';
 import { act, type CliContext, type CommandGroup } from '../context';
 import { fields, iso, table } from '../format';
-import { readStackOutputs, type Target } from '../target';
+import type { Target } from '../target';
 import * as parse from '../validate';
 
 /** `rewind status --cluster C`: the log backup and PITR state of a cluster (CLI.md). */
@@ -19,15 +19,6 @@ export const statusCommands: CommandGroup = (program: Command, ctx: CliContext) 
     .requiredOption('--cluster <name>', 'cluster name', parse.name)
     .action(act(ctx, (options: { cluster: string }) => status(ctx, options.cluster)));
 };
-
-async function catalogTableName(ctx: CliContext, target: Target): Promise<string> {
-  if (target.local) return target.local.catalogTable;
-  const choice = ctx.choice();
-  const outputs = choice.kind === 'aws' ? await readStackOutputs(choice.stack, choice.region) : {};
-  const name = outputs.CatalogTableName;
-  if (!name) throw new Error(`${target.description} has no output CatalogTableName`);
-  return name;
-}
 
 export async function clusterStatus(target: Target, tableName: string, cluster: string) {
   const record = await target.catalog.getCluster(cluster);
@@ -121,6 +112,6 @@ function statusText(v: StatusView): string {
 
 async function status(ctx: CliContext, cluster: string): Promise<void> {
   const target = await ctx.target();
-  const view = await clusterStatus(target, await catalogTableName(ctx, target), cluster);
+  const view = await clusterStatus(target, target.catalogTableName, cluster);
   ctx.out.result(view, () => statusText(view));
 }

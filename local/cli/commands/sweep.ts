@@ -6,7 +6,6 @@ import { formatIsoMicros, type Micros } from '../../../functions/core/time';
 import { DEFAULT_FAILED_GRACE_MICROS, run as sweepRetention } from '../../../functions/sweep-retention/run';
 import { act, type CliContext, type CommandGroup } from '../context';
 import { table } from '../format';
-import { readStackOutputs, type Target } from '../target';
 import * as parse from '../validate';
 
 /** finalize-snapshot's default skew margin (functions/env.ts SKEW_MARGIN_MS). */
@@ -23,7 +22,7 @@ export const sweepCommands: CommandGroup = (program: Command, ctx: CliContext) =
     .action(
       act(ctx, async (options: { cluster: string; now?: Micros; confirm?: boolean }) => {
         const target = await ctx.target();
-        const logCatalog = new DynamoLogCatalog(target.dynamodb, await catalogTableName(ctx, target));
+        const logCatalog = new DynamoLogCatalog(target.dynamodb, target.catalogTableName);
         const result = await sweepRetention(
           {
             cluster: options.cluster,
@@ -49,12 +48,3 @@ export const sweepCommands: CommandGroup = (program: Command, ctx: CliContext) =
       }),
     );
 };
-
-async function catalogTableName(ctx: CliContext, target: Target): Promise<string> {
-  if (target.local) return target.local.catalogTable;
-  const choice = ctx.choice();
-  const outputs = choice.kind === 'aws' ? await readStackOutputs(choice.stack, choice.region) : {};
-  const name = outputs.CatalogTableName;
-  if (!name) throw new Error(`${target.description} has no output CatalogTableName`);
-  return name;
-}
