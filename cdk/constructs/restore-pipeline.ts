@@ -1,10 +1,9 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import {
@@ -20,7 +19,7 @@ import {
   startRestoreEnv,
   startRestoreFunction,
 } from '../../functions/env';
-import { fromRoot } from '../paths';
+import { aslStateMachine } from './asl-state-machine';
 import { nodeFunction } from './node-function';
 import { functionEnvironment } from './snapshot-pipeline';
 
@@ -149,54 +148,6 @@ export class RestorePipeline extends Construct {
       environment: functionEnvironment(restoreFailEnv, { CATALOG_TABLE_NAME: catalog.tableName }),
     });
 
-    this.stateMachineName = `${stack.stackName}-restore`;
-    const stateMachineArn = stack.formatArn({
-      service: 'states',
-      resource: 'stateMachine',
-      resourceName: this.stateMachineName,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    const executionArn = (suffix: string) =>
-      stack.formatArn({
-        service: 'states',
-        resource: 'execution',
-        resourceName: `${this.stateMachineName}${suffix}`,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      });
-
-    const role = new iam.Role(this, 'StateMachineRole', {
-      assumedBy: new iam.ServicePrincipal('states.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
-      description: 'Rewind restore state machine',
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'DistributedMapStartChildExecutions',
-        actions: ['states:StartExecution'],
-        resources: [stateMachineArn],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'DistributedMapManageChildExecutions',
-        actions: ['states:DescribeExecution', 'states:StopExecution'],
-        resources: [executionArn(':*'), executionArn('/*')],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'DistributedMapRedrive',
-        actions: ['states:RedriveExecution'],
-        resources: [executionArn('/*')],
-      }),
-    );
-
-    const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
-      retention: logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-
     const functions: Record<keyof typeof restoreFunctions, NodejsFunction> = {
       createTables: this.createTables,
       load: this.load,
@@ -205,22 +156,18 @@ export class RestorePipeline extends Construct {
       verify: this.verify,
       fail: this.fail,
     };
-    const definitionSubstitutions: Record<string, string> = {};
-    for (const name of Object.keys(restoreFunctions) as (keyof typeof restoreFunctions)[]) {
-      definitionSubstitutions[restoreFunctions[name].substitution] = functions[name].functionArn;
-    }
-
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName: this.stateMachineName,
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromFile(fromRoot(props.definitionPath ?? RESTORE_DEFINITION)),
-      definitionSubstitutions,
-      role,
+    const machine = aslStateMachine(this, {
+      nameSuffix: 'restore',
+      description: 'Rewind restore state machine',
+      definitionPath: props.definitionPath ?? RESTORE_DEFINITION,
+      functions: (Object.keys(restoreFunctions) as (keyof typeof restoreFunctions)[]).map((name) => ({
+        substitution: restoreFunctions[name].substitution,
+        fn: functions[name],
+      })),
       timeout: Duration.hours(48),
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
     });
-    for (const fn of Object.values(functions)) fn.grantInvoke(role);
+    this.stateMachine = machine.stateMachine;
+    this.stateMachineName = machine.stateMachineName;
 
     this.startRestore = nodeFunction(this, 'StartRestore', {
       ...startRestoreFunction,
@@ -294,7 +241,10 @@ export class RestorePipeline extends Construct {
     this.stateMachine.grantStartExecution(this.resumeRestore);
     for (const fn of [this.startRestore, this.resumeRestore]) {
       fn.addToRolePolicy(
-        new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executionArn(':*')] }),
+        new iam.PolicyStatement({
+          actions: ['states:DescribeExecution'],
+          resources: [machine.executionArn(':*')],
+        }),
       );
     }
   }

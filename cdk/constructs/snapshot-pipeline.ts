@@ -1,9 +1,8 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import { FORMAT_PREFIX } from '../../functions/core/keys';
@@ -16,7 +15,7 @@ import {
   startBackupEnv,
   startBackupFunction,
 } from '../../functions/env';
-import { fromRoot } from '../paths';
+import { aslStateMachine } from './asl-state-machine';
 import type { BackupStore } from './backup-store';
 import { type FunctionSpec, nodeFunction } from './node-function';
 
@@ -76,7 +75,7 @@ export class SnapshotPipeline extends Construct {
   constructor(scope: Construct, id: string, props: SnapshotPipelineProps) {
     super(scope, id);
     const { bucket, key, catalog } = props.store;
-    const stack = Stack.of(this);
+    const _stack = Stack.of(this);
     const storage = { CATALOG_TABLE_NAME: catalog.tableName, BUCKET_NAME: bucket.bucketName };
 
     this.prepareSnapshot = this.nodeFunction('PrepareSnapshot', {
@@ -111,80 +110,22 @@ export class SnapshotPipeline extends Construct {
       environment: functionEnvironment(failSnapshotEnv, { ...storage }),
     });
 
-    // The state machine's name is fixed so that its own ARN (and its executions') can be
-    // written into its role's policy without a reference to the state machine itself.
-    this.stateMachineName = `${stack.stackName}-snapshot`;
-    const stateMachineArn = stack.formatArn({
-      service: 'states',
-      resource: 'stateMachine',
-      resourceName: this.stateMachineName,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    const executionArn = (suffix: string) =>
-      stack.formatArn({
-        service: 'states',
-        resource: 'execution',
-        resourceName: `${this.stateMachineName}${suffix}`,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      });
-
-    const role = new iam.Role(this, 'StateMachineRole', {
-      assumedBy: new iam.ServicePrincipal('states.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
-      description: 'Rewind snapshot state machine',
-    });
-    // A Distributed Map runs each item as a child execution of this same state machine.
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'DistributedMapStartChildExecutions',
-        actions: ['states:StartExecution'],
-        resources: [stateMachineArn],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'DistributedMapManageChildExecutions',
-        actions: ['states:DescribeExecution', 'states:StopExecution'],
-        // Executions of this state machine (`name:exec`) and Map Run children (`name/label:exec`).
-        resources: [executionArn(':*'), executionArn('/*')],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'DistributedMapRedrive',
-        actions: ['states:RedriveExecution'],
-        resources: [executionArn('/*')],
-      }),
-    );
-
-    const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
-      retention: logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-
     const functions = {
       prepareSnapshot: this.prepareSnapshot,
       scanSegment: this.scanSegment,
       finalizeSnapshot: this.finalizeSnapshot,
       failSnapshot: this.failSnapshot,
     } as const;
-    const definitionSubstitutions: Record<string, string> = {};
-    for (const name of Object.keys(snapshotFunctions) as (keyof typeof snapshotFunctions)[]) {
-      definitionSubstitutions[snapshotFunctions[name].substitution] = functions[name].functionArn;
-    }
-
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName: this.stateMachineName,
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromFile(fromRoot(props.definitionPath ?? SNAPSHOT_DEFINITION)),
-      definitionSubstitutions,
-      role,
+    ({ stateMachine: this.stateMachine, stateMachineName: this.stateMachineName } = aslStateMachine(this, {
+      nameSuffix: 'snapshot',
+      description: 'Rewind snapshot state machine',
+      definitionPath: props.definitionPath ?? SNAPSHOT_DEFINITION,
+      functions: (Object.keys(snapshotFunctions) as (keyof typeof snapshotFunctions)[]).map((name) => ({
+        substitution: snapshotFunctions[name].substitution,
+        fn: functions[name],
+      })),
       timeout: Duration.hours(24),
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
-    });
-    for (const fn of Object.values(functions)) fn.grantInvoke(role);
+    }));
 
     this.startBackup = this.nodeFunction('StartBackup', {
       ...startBackupFunction,
