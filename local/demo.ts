@@ -12,14 +12,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { nowMicros } from '../functions/adapters/clock';
-import { DynamoLogCatalog } from '../functions/adapters/dynamo-log-catalog';
-import { formatIsoMicros, type Micros } from '../functions/core/time';
+import { formatIsoMicros } from '../functions/core/time';
 import { enableChangeCapture } from './change-capture';
+import { advanceCheckpointUntil } from './checkpoint-wait';
 import { memoryIo } from './cli/io';
 import { main as rewind } from './cli/main';
-import { dynamoClient, type LocalConfig, lambdaClient } from './clients';
+import { dynamoClient, type LocalConfig } from './clients';
 import { rewindCloudOptions, startLocalCloud } from './cloud';
 import { badDeploy, startWorkload } from './demo/oracle';
 import { compareItemSets, setsMatch, tableItems } from './snapshot-check';
@@ -38,26 +37,6 @@ async function cli(cfg: LocalConfig, args: string[]): Promise<Record<string, unk
   const code = await rewind(['--local', cfg.dir, ...args, '--json'], out.io);
   if (code !== 0) throw new Error(`rewind ${args.join(' ')} exited ${code}: ${out.stdout()} ${out.stderr()}`);
   return JSON.parse(out.stdout()) as Record<string, unknown>;
-}
-
-/** Run the checkpoint advancer (EventBridge every minute on AWS) until the checkpoint passes `target`. */
-async function waitForCheckpoint(cfg: LocalConfig, cluster: string, target: Micros): Promise<Micros> {
-  const lambda = lambdaClient(cfg);
-  const logCatalog = new DynamoLogCatalog(dynamoClient(cfg), cfg.catalogTable);
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    await lambda.send(
-      new InvokeCommand({
-        FunctionName: 'advance-checkpoint',
-        Payload: new TextEncoder().encode(JSON.stringify({ cluster })),
-      }),
-    );
-    const checkpoint = (await logCatalog.getClusterCheckpoint(cluster))?.checkpoint;
-    if (checkpoint !== undefined && checkpoint >= target) return checkpoint;
-    if (Date.now() > deadline)
-      throw new Error(`checkpoint still ${checkpoint} short of ${formatIsoMicros(target)}`);
-    await sleep(250);
-  }
 }
 
 async function demo(cfg: LocalConfig): Promise<boolean> {
@@ -127,7 +106,7 @@ async function demo(cfg: LocalConfig): Promise<boolean> {
 
   const restorePoint = mistakeAt - 1;
   const lagStart = nowMicros();
-  const checkpoint = await waitForCheckpoint(cfg, 'demo', restorePoint);
+  const checkpoint = await advanceCheckpointUntil(cfg, 'demo', restorePoint);
   const checkpointWait = (nowMicros() - lagStart) / 1e6;
   const status = await cli(cfg, ['status', '--cluster', 'demo']).catch(() => ({}) as Record<string, unknown>);
 

@@ -1,34 +1,18 @@
-import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DynamoLogCatalog } from '../../functions/adapters/dynamo-log-catalog';
 import { parseIsoMicros } from '../../functions/core/time';
+import { advanceCheckpointUntil } from '../../local/checkpoint-wait';
 import { createDemoTable, demoItem, loadItems, range } from '../../local/workload';
 import { cliRunner } from '../support/cli';
 import { localClients, uniqueName } from '../support/cloud';
 
 const cfg = inject('localConfig');
 const { dynamodb, lambda, catalog } = localClients(cfg);
-const logCatalog = new DynamoLogCatalog(dynamodb, cfg.catalogTable);
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 const rewind = cliRunner(cfg);
 
-/** What EventBridge does every minute on AWS: run advance-checkpoint, until it passes `target`. */
-async function advanceUntil(cluster: string, target: number): Promise<number> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    await lambda.send(
-      new InvokeCommand({
-        FunctionName: 'advance-checkpoint',
-        Payload: new TextEncoder().encode(JSON.stringify({ cluster })),
-      }),
-    );
-    const checkpoint = (await logCatalog.getClusterCheckpoint(cluster))?.checkpoint;
-    if (checkpoint !== undefined && checkpoint >= target) return checkpoint;
-    if (Date.now() > deadline) throw new Error(`checkpoint ${checkpoint} never reached ${target}`);
-    await sleep(250);
-  }
-}
+/** What EventBridge does every minute on AWS: run advance-checkpoint until it passes `target`. */
+const advanceUntil = (cluster: string, target: number) =>
+  advanceCheckpointUntil(cfg, cluster, target, 90_000);
 
 const cluster = uniqueName('status');
 const orders = uniqueName('status-orders');
