@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { demoItem, loadItems, range } from '../local/workload';
+import { demoItem, loadItems, range } from '../demo/workload';
 
 /** Helpers shared by the benchmarks: statistics, CPU accounting, a bounded pool, formatting. */
 

@@ -3,5 +3,5 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { runAsProcess } = await import('../local/cli/main.ts');
+const { runAsProcess } = await import('../cli/main.ts');
 await runAsProcess();

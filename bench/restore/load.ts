@@ -1,11 +1,11 @@
 import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import { readManifest } from '../../demo/snapshot-check';
+import { createDemoTable } from '../../demo/workload';
 import { nowMicros } from '../../functions/adapters/clock';
 import { gzipLines, ManifestCache } from '../../functions/adapters/restore-objects';
 import { type Item, parseExportLine } from '../../functions/core/dynamo-json';
 import { run as createTables } from '../../functions/restore-create-tables/run';
 import { run as restoreLoad } from '../../functions/restore-load/run';
-import { readManifest } from '../../local/snapshot-check';
-import { createDemoTable } from '../../local/workload';
 import { fmt, log, median, pool, timed } from '../support';
 import { CLUSTER, createRunningJob, type RestoreBenchContext } from './context';
 

@@ -23,13 +23,13 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createDemoTable } from '../../demo/workload';
 import { DynamoLogCatalog } from '../../functions/adapters/dynamo-log-catalog';
 import { DynamoRestoreCatalog } from '../../functions/adapters/dynamo-restore-catalog';
 import { DynamoTargetTables } from '../../functions/adapters/restore-tables';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { dynamoClient, s3Client } from '../../local/clients';
 import { type LocalCloud, rewindCloudOptions, startLocalCloud } from '../../local/cloud';
-import { createDemoTable } from '../../local/workload';
 import { invoke, waitForBackup } from '../../test/support/cloud';
 import { fmt, fmtInt, intSetting, loadDemoOrders, log, renderTable } from '../support';
 import { CLUSTER, type RestoreBenchContext, SOURCE } from './context';

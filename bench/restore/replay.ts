@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { demoItem } from '../../demo/workload';
 import { nowMicros } from '../../functions/adapters/clock';
 import { gzipLines, readVerified } from '../../functions/adapters/restore-objects';
 import { DynamoTargetTables } from '../../functions/adapters/restore-tables';
@@ -9,7 +10,6 @@ import { LOG_SCHEMA_VERSION, type LogObjectRecord } from '../../functions/core/l
 import type { Micros } from '../../functions/core/time';
 import { run as createTables } from '../../functions/restore-create-tables/run';
 import { run as restoreReplay } from '../../functions/restore-replay/run';
-import { demoItem } from '../../local/workload';
 import { pool, timed } from '../support';
 import { CLUSTER, createRunningJob, type RestoreBenchContext, SOURCE } from './context';
 

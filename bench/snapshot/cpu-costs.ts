@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { demoItem, range } from '../../demo/workload';
 import { exportLine, fromSdkItem } from '../../functions/core/dynamo-json';
 import { exportLines } from '../../functions/core/export-line';
-import { demoItem, range } from '../../local/workload';
 import { fmt, fmtInt, MB, renderTable } from '../support';
 
 // CPU cost of each step of the worker, single thread, no I/O: where a worker's CPU would go.

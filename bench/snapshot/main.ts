@@ -18,6 +18,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  compareItemSets,
+  readManifest,
+  type SetComparison,
+  setsMatch,
+  snapshotItems,
+  tableItems,
+} from '../../demo/snapshot-check';
+import { createDemoTable } from '../../demo/workload';
 import { DynamoCatalog } from '../../functions/adapters/dynamo-catalog';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { describeTable } from '../../functions/adapters/table-schemas';
@@ -26,15 +35,6 @@ import { chooseSegmentCount } from '../../functions/core/segments';
 import { dynamoClient, s3Client } from '../../local/clients';
 import { type LocalCloud, rewindCloudOptions, startLocalCloud } from '../../local/cloud';
 import { defaultLocalSettings, type LocalFunctionSettings } from '../../local/functions';
-import {
-  compareItemSets,
-  readManifest,
-  type SetComparison,
-  setsMatch,
-  snapshotItems,
-  tableItems,
-} from '../../local/snapshot-check';
-import { createDemoTable } from '../../local/workload';
 import { fmt, fmtInt, intSetting, loadDemoOrders, log, timeSends } from '../support';
 import {
   CLUSTER,

@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
+import type { SetComparison } from '../../demo/snapshot-check';
 import type { LocalFunctionSettings } from '../../local/functions';
-import type { SetComparison } from '../../local/snapshot-check';
 import { type CpuSplit, fmt, fmtInt, MB, median, processName, renderTable } from '../support';
 import { type Measurement, RESULT_PATH, ROOT, VARIANT_LABEL, type VariantId } from './context';
 import { type CpuCosts, cpuCostTable } from './cpu-costs';
@@ -225,7 +225,7 @@ export async function reportSnapshotBench(run: SnapshotBenchRun): Promise<void> 
   out.push('');
   if (rss) out.push(...workerRssReport(rss));
   out.push(
-    'verification (last pipeline snapshot vs live table, local/snapshot-check compareItemSets, every ' +
+    'verification (last pipeline snapshot vs live table, demo/snapshot-check compareItemSets, every ' +
       `chunk's SHA-256 and size checked): expected ${fmtInt(comparison.expected)}, actual ` +
       `${fmtInt(comparison.actual)}, missing ${comparison.missing}, unexpected ${comparison.unexpected}, ` +
       `duplicates ${comparison.duplicates} -> ${run.verified ? 'OK' : 'FAILED'}`,

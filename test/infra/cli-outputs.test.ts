@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../cdk/config';
+import { FUNCTION_OUTPUTS } from '../../cli/target';
 import { resumeRestoreFunction, startRestoreFunction } from '../../functions/env';
-import { FUNCTION_OUTPUTS } from '../../local/cli/target';
 import { synthApp } from './synth';
 
 // The CLI finds a deployed function through the stack output named in FUNCTION_OUTPUTS: an

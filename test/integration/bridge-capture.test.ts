@@ -12,6 +12,7 @@ import {
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDemoTable, demoItem } from '../../demo/workload';
 import { MemoryCatalog } from '../../functions/adapters/memory-catalog';
 import { CATALOG_SCHEMA_VERSION } from '../../functions/core/catalog-model';
 import {
@@ -30,7 +31,6 @@ import {
 import { type ChangeBridge, startChangeBridge } from '../../local/change-bridge';
 import { enableChangeCapture, partitionKeyOf } from '../../local/change-capture';
 import { kinesisClient } from '../../local/clients';
-import { createDemoTable, demoItem } from '../../local/workload';
 import { localClients, uniqueName } from '../support/cloud';
 
 const cfg = inject('localConfig');

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDemoTable, demoItem, loadItems, range } from '../../local/workload';
+import { createDemoTable, demoItem, loadItems, range } from '../../demo/workload';
 import { cliRunner } from '../support/cli';
 import { localClients, uniqueName } from '../support/cloud';
 

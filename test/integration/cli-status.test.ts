@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { advanceCheckpointUntil } from '../../demo/checkpoint-wait';
+import { createDemoTable, demoItem, loadItems, range } from '../../demo/workload';
 import { parseIsoMicros } from '../../functions/core/time';
-import { advanceCheckpointUntil } from '../../local/checkpoint-wait';
-import { createDemoTable, demoItem, loadItems, range } from '../../local/workload';
 import { cliRunner } from '../support/cli';
 import { localClients, uniqueName } from '../support/cloud';
 

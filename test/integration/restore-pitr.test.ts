@@ -1,5 +1,8 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { memoryIo } from '../../cli/io';
+import { main } from '../../cli/main';
+import { compareItemSets, setsMatch, tableItems } from '../../demo/snapshot-check';
 import { nowMicros } from '../../functions/adapters/clock';
 import { DynamoLogCatalog } from '../../functions/adapters/dynamo-log-catalog';
 import { DynamoRestoreCatalog } from '../../functions/adapters/dynamo-restore-catalog';
@@ -11,10 +14,7 @@ import { LOG_SCHEMA_VERSION } from '../../functions/core/log-model';
 import { formatIsoMicros, type Micros } from '../../functions/core/time';
 import { run as restoreLoad } from '../../functions/restore-load/run';
 import { run as restoreReplay } from '../../functions/restore-replay/run';
-import { memoryIo } from '../../local/cli/io';
-import { main } from '../../local/cli/main';
 import { dynamoClient, s3Client } from '../../local/clients';
-import { compareItemSets, setsMatch, tableItems } from '../../local/snapshot-check';
 import { demoCluster, invoke, localClients, privateControlPlane, startAndWait } from '../support/cloud';
 import { JournaledWorkload } from '../support/restore-workload';
 

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { paginateScan } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { compareItemSets, tableItems } from '../../demo/snapshot-check';
+import type { DemoTableKind } from '../../demo/workload';
 import {
   canonicalItem,
   exportLine,
@@ -16,8 +18,6 @@ import { partReport } from '../../functions/core/manifest';
 import { run } from '../../functions/scan-segment/run';
 import type { ScanSegmentOutput } from '../../functions/scan-segment/schema';
 import { dynamoClient } from '../../local/clients';
-import { compareItemSets, tableItems } from '../../local/snapshot-check';
-import type { DemoTableKind } from '../../local/workload';
 import { demoTable as demoTableIn, localClients, uniqueName } from '../support/cloud';
 
 const cfg = inject('localConfig');

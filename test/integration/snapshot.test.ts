@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { partReportPrefix } from '../../functions/core/keys';
 import {
   compareItemSets,
   readManifest,
   setsMatch,
   snapshotItems,
   tableItems,
-} from '../../local/snapshot-check';
+} from '../../demo/snapshot-check';
+import { partReportPrefix } from '../../functions/core/keys';
 import { demoCluster, localClients, privateControlPlane, startAndWait } from '../support/cloud';
 
 const cfg = inject('localConfig');

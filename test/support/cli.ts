@@ -1,5 +1,5 @@
-import { memoryIo } from '../../local/cli/io';
-import { main } from '../../local/cli/main';
+import { memoryIo } from '../../cli/io';
+import { main } from '../../cli/main';
 import type { LocalConfig } from '../../local/clients';
 
 /** Run the CLI in-process against a local cloud; stdout parsed on demand (for --json). */

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { createDemoTable, type DemoTableKind, demoItem, loadItems, range } from '../../demo/workload';
 import type { Catalog } from '../../functions/adapters/catalog';
 import { DynamoCatalog } from '../../functions/adapters/dynamo-catalog';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
@@ -7,7 +8,6 @@ import { type BackupRecord, CATALOG_SCHEMA_VERSION } from '../../functions/core/
 import { dynamoClient, type LocalConfig, lambdaClient, s3Client } from '../../local/clients';
 import { type LocalFunctionRegistry, startControlPlane } from '../../local/control-plane';
 import { createLocalFunctions, type LocalFunctionSettings, localStateMachines } from '../../local/functions';
-import { createDemoTable, type DemoTableKind, demoItem, loadItems, range } from '../../local/workload';
 
 /** Clients for the shared local cloud of the integration project. */
 export function localClients(cfg: LocalConfig) {

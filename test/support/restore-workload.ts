@@ -6,6 +6,7 @@ import {
   PutItemCommand,
   paginateScan,
 } from '@aws-sdk/client-dynamodb';
+import { type DemoTableKind, demoItem } from '../../demo/workload';
 import { nowMicros } from '../../functions/adapters/clock';
 import type { LogCatalog } from '../../functions/adapters/log-catalog';
 import type { ObjectStore } from '../../functions/adapters/object-store';
@@ -14,7 +15,6 @@ import { logKey } from '../../functions/core/keys';
 import type { ChangeRecord } from '../../functions/core/log-format';
 import { LOG_SCHEMA_VERSION } from '../../functions/core/log-model';
 import { formatHourBucket, type Micros } from '../../functions/core/time';
-import { type DemoTableKind, demoItem } from '../../local/workload';
 
 /**
  * A workload on real tables that keeps a journal of every acknowledged change with its

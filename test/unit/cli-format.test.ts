@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { backupDetails, backupView, clusterView, humanBytes, isoText } from '../../cli/format';
+import { memoryIo } from '../../cli/io';
+import { backupProgress } from '../../cli/progress';
+import * as parse from '../../cli/validate';
 import { MemoryCatalog } from '../../functions/adapters/memory-catalog';
 import type { BackupRecord } from '../../functions/core/catalog-model';
-import { backupDetails, backupView, clusterView, humanBytes, isoText } from '../../local/cli/format';
-import { memoryIo } from '../../local/cli/io';
-import { backupProgress } from '../../local/cli/progress';
-import * as parse from '../../local/cli/validate';
 
 const completed: BackupRecord = {
   schemaVersion: 1,

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryIo } from '../../local/cli/io';
-import { main } from '../../local/cli/main';
+import { memoryIo } from '../../cli/io';
+import { main } from '../../cli/main';
 
 // Every case here fails before any client is created: no network. The working directory is an
 // empty folder and the environment is empty, so the default target is AWS (nothing contacted).

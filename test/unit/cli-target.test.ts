@@ -1,5 +1,7 @@
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { errorDocument, exitCodeFor, OperationFailedError, RemoteFunctionError } from '../../cli/errors';
+import { chooseTarget } from '../../cli/target';
 import {
   BackupAlreadyRunningError,
   BackupNotFoundError,
@@ -8,13 +10,6 @@ import {
   StaleStateError,
 } from '../../functions/core/errors';
 import { BackupStillRunningError } from '../../functions/delete-backup/run';
-import {
-  errorDocument,
-  exitCodeFor,
-  OperationFailedError,
-  RemoteFunctionError,
-} from '../../local/cli/errors';
-import { chooseTarget } from '../../local/cli/target';
 import { LocalCloudNotRunningError } from '../../local/clients';
 
 const cwd = '/work/project';

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { demoItem } from '../../demo/workload';
 import { type AttributeValue, exportLine, type Item } from '../../functions/core/dynamo-json';
 import { exportLines, fastExportLine, fastExportLineOrUndefined } from '../../functions/core/export-line';
-import { demoItem } from '../../local/workload';
 import { item } from '../support/items';
 
 /**

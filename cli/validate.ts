@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
-import { InvalidInputError } from '../../functions/core/errors';
-import { assertName } from '../../functions/core/keys';
-import { type Micros, parseIsoMicros } from '../../functions/core/time';
+import { InvalidInputError } from '../functions/core/errors';
+import { assertName } from '../functions/core/keys';
+import { type Micros, parseIsoMicros } from '../functions/core/time';
 
 /**
  * Option parsers. Each throws commander's InvalidArgumentError, which commander reports as

@@ -1,6 +1,6 @@
 import { Presets, SingleBar } from 'cli-progress';
-import type { ObjectStore } from '../../functions/adapters/object-store';
-import { partReportPrefix } from '../../functions/core/keys';
+import type { ObjectStore } from '../functions/adapters/object-store';
+import { partReportPrefix } from '../functions/core/keys';
 import type { OutStream } from './io';
 
 export interface BackupProgressState {

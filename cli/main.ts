@@ -88,7 +88,7 @@ export async function main(
   }
 }
 
-/** True when this module is the process entry (`tsx local/cli/main.ts`), not an import. */
+/** True when this module is the process entry (`tsx cli/main.ts`), not an import. */
 function isEntry(): boolean {
   const script = process.argv[1];
   if (!script) return false;

@@ -4,7 +4,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { demoItem } from '../workload';
+import { demoItem } from './workload';
 
 /**
  * The demo's continuous workload and its "bad deploy". Writes go to the orders table's keys

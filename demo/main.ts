@@ -12,15 +12,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { memoryIo } from '../cli/io';
+import { main as rewind } from '../cli/main';
 import { nowMicros } from '../functions/adapters/clock';
 import { formatIsoMicros } from '../functions/core/time';
-import { enableChangeCapture } from './change-capture';
+import { enableChangeCapture } from '../local/change-capture';
+import { dynamoClient, type LocalConfig } from '../local/clients';
+import { rewindCloudOptions, startLocalCloud } from '../local/cloud';
 import { advanceCheckpointUntil } from './checkpoint-wait';
-import { memoryIo } from './cli/io';
-import { main as rewind } from './cli/main';
-import { dynamoClient, type LocalConfig } from './clients';
-import { rewindCloudOptions, startLocalCloud } from './cloud';
-import { badDeploy, startWorkload } from './demo/oracle';
+import { badDeploy, startWorkload } from './oracle';
 import { compareItemSets, setsMatch, tableItems } from './snapshot-check';
 import { createDemoTable, type DemoTableKind, demoItem, loadItems, range } from './workload';
 

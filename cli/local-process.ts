@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
-import { RewindError } from '../../functions/core/errors';
+import { RewindError } from '../functions/core/errors';
 import {
   dynamoClient,
   kinesisClient,
@@ -16,12 +16,12 @@ import {
   readLocalConfig,
   removeLocalConfig,
   s3Client,
-} from '../clients';
-import { LocalCloudAlreadyRunningError } from '../cloud';
+} from '../local/clients';
+import { LocalCloudAlreadyRunningError } from '../local/cloud';
 
 /** Process management for `rewind local start --detach` and `rewind local stop`. */
 
-const REPO_ROOT = resolve(import.meta.dirname, '../..');
+const REPO_ROOT = resolve(import.meta.dirname, '..');
 const CLOUD_ENTRY = join(REPO_ROOT, 'local', 'cloud-process.ts');
 export const CLOUD_LOG = 'cloud.log';
 

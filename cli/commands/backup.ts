@@ -1,10 +1,10 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
-import { nowMicros } from '../../../functions/adapters/clock';
-import type { BackupRecord } from '../../../functions/core/catalog-model';
-import { BackupNotFoundError, ClusterNotFoundError } from '../../../functions/core/errors';
-import { run as deleteBackup } from '../../../functions/delete-backup/run';
-import { startBackupFunction } from '../../../functions/env';
+import { nowMicros } from '../../functions/adapters/clock';
+import type { BackupRecord } from '../../functions/core/catalog-model';
+import { BackupNotFoundError, ClusterNotFoundError } from '../../functions/core/errors';
+import { run as deleteBackup } from '../../functions/delete-backup/run';
+import { startBackupFunction } from '../../functions/env';
 import { act, type CliContext, type CommandGroup } from '../context';
 import { EXIT_FAILED, RemoteFunctionError } from '../errors';
 import { backupDetails, backupTable, backupView, fields, iso } from '../format';

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { nowMicros } from '../../../functions/adapters/clock';
-import { DynamoLogCatalog } from '../../../functions/adapters/dynamo-log-catalog';
-import type { RetentionDecision } from '../../../functions/core/retention';
-import { formatIsoMicros, type Micros } from '../../../functions/core/time';
-import { DEFAULT_FAILED_GRACE_MICROS, run as sweepRetention } from '../../../functions/sweep-retention/run';
+import { nowMicros } from '../../functions/adapters/clock';
+import { DynamoLogCatalog } from '../../functions/adapters/dynamo-log-catalog';
+import type { RetentionDecision } from '../../functions/core/retention';
+import { formatIsoMicros, type Micros } from '../../functions/core/time';
+import { DEFAULT_FAILED_GRACE_MICROS, run as sweepRetention } from '../../functions/sweep-retention/run';
 import { act, type CliContext, type CommandGroup } from '../context';
 import { table } from '../format';
 import * as parse from '../validate';

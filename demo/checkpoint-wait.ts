@@ -1,7 +1,7 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { DynamoLogCatalog } from '../functions/adapters/dynamo-log-catalog';
 import { formatIsoMicros, type Micros } from '../functions/core/time';
-import { dynamoClient, type LocalConfig, lambdaClient } from './clients';
+import { dynamoClient, type LocalConfig, lambdaClient } from '../local/clients';
 
 /**
  * What EventBridge does every minute on AWS, on demand: invoke advance-checkpoint on the local

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { LocalConfig } from '../../clients';
-import { runLocalCloudForeground } from '../../cloud';
+import type { LocalConfig } from '../../local/clients';
+import { runLocalCloudForeground } from '../../local/cloud';
 import { act, type CliContext, type CommandGroup } from '../context';
 import { fields } from '../format';
 import { CLOUD_LOG, startDetached, stopCloud, waitForConfig } from '../local-process';

@@ -7,9 +7,9 @@ import {
   InvalidInputError,
   RewindError,
   TableNotFoundError,
-} from '../../functions/core/errors';
-import { BackupStillRunningError } from '../../functions/delete-backup/run';
-import { InvalidLocalConfigError, LocalCloudNotRunningError } from '../clients';
+} from '../functions/core/errors';
+import { BackupStillRunningError } from '../functions/delete-backup/run';
+import { InvalidLocalConfigError, LocalCloudNotRunningError } from '../local/clients';
 
 /** Exit codes (CLI.md): success, the operation ran and failed, bad usage or bad input. */
 export const EXIT_OK = 0;

@@ -4,18 +4,18 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { Catalog } from '../../functions/adapters/catalog';
-import { DynamoCatalog } from '../../functions/adapters/dynamo-catalog';
-import type { ObjectStore } from '../../functions/adapters/object-store';
-import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
-import { InvalidInputError, RewindError } from '../../functions/core/errors';
+import type { Catalog } from '../functions/adapters/catalog';
+import { DynamoCatalog } from '../functions/adapters/dynamo-catalog';
+import type { ObjectStore } from '../functions/adapters/object-store';
+import { S3ObjectStore } from '../functions/adapters/s3-object-store';
+import { InvalidInputError, RewindError } from '../functions/core/errors';
 import {
   deleteBackupFunction,
   resumeRestoreFunction,
   startBackupFunction,
   startRestoreFunction,
   sweepRetentionFunction,
-} from '../../functions/env';
+} from '../functions/env';
 import {
   DEFAULT_LOCAL_DIR,
   dynamoClient,
@@ -23,7 +23,7 @@ import {
   lambdaClient,
   readLocalConfig,
   s3Client,
-} from '../clients';
+} from '../local/clients';
 import { UsageError } from './errors';
 
 /** Global flags that choose the target (CLI.md "Targets"). */

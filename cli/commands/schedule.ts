@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import type { BackupRecord } from '../../../functions/core/catalog-model';
-import { formatIsoMicros, type Micros } from '../../../functions/core/time';
-import { startBackupFunction } from '../../../functions/env';
+import type { BackupRecord } from '../../functions/core/catalog-model';
+import { formatIsoMicros, type Micros } from '../../functions/core/time';
+import { startBackupFunction } from '../../functions/env';
 import { act, type CliContext, type CommandGroup } from '../context';
 import * as parse from '../validate';
 import { invokeFunction, waitAndReport } from './backup';

@@ -1,5 +1,5 @@
-import type { BackupRecord, ClusterRecord } from '../../functions/core/catalog-model';
-import { formatIsoMicros, type Micros, parseIsoMicros } from '../../functions/core/time';
+import type { BackupRecord, ClusterRecord } from '../functions/core/catalog-model';
+import { formatIsoMicros, type Micros, parseIsoMicros } from '../functions/core/time';
 
 /**
  * What the CLI prints: JSON views of catalog records (instants as ISO-8601 UTC with six

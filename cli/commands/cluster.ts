@@ -1,10 +1,10 @@
 import { DescribeTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import type { Command } from 'commander';
-import { nowMicros } from '../../../functions/adapters/clock';
-import { CATALOG_SCHEMA_VERSION, type ClusterRecord } from '../../../functions/core/catalog-model';
-import { ClusterNotFoundError, InvalidInputError } from '../../../functions/core/errors';
-import { formatIsoMicros } from '../../../functions/core/time';
-import { enableChangeCapture } from '../../change-capture';
+import { nowMicros } from '../../functions/adapters/clock';
+import { CATALOG_SCHEMA_VERSION, type ClusterRecord } from '../../functions/core/catalog-model';
+import { ClusterNotFoundError, InvalidInputError } from '../../functions/core/errors';
+import { formatIsoMicros } from '../../functions/core/time';
+import { enableChangeCapture } from '../../local/change-capture';
 import { act, type CliContext, type CommandGroup } from '../context';
 import { UsageError } from '../errors';
 import { clusterDetails, clusterTable, clusterView } from '../format';

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { nowMicros } from '../../../functions/adapters/clock';
-import { DynamoLogCatalog } from '../../../functions/adapters/dynamo-log-catalog';
-import { backupAgeSeconds } from '../../../functions/core/backup-age';
-import { rpoSeconds } from '../../../functions/core/checkpoint';
-import { nextRun } from '../../../functions/core/cron-pattern';
-import { ClusterNotFoundError } from '../../../functions/core/errors';
-import { restorableWindow } from '../../../functions/core/restore-plan';
+import { nowMicros } from '../../functions/adapters/clock';
+import { DynamoLogCatalog } from '../../functions/adapters/dynamo-log-catalog';
+import { backupAgeSeconds } from '../../functions/core/backup-age';
+import { rpoSeconds } from '../../functions/core/checkpoint';
+import { nextRun } from '../../functions/core/cron-pattern';
+import { ClusterNotFoundError } from '../../functions/core/errors';
+import { restorableWindow } from '../../functions/core/restore-plan';
 import { act, type CliContext, type CommandGroup } from '../context';
 import { fields, iso, table } from '../format';
 import type { Target } from '../target';
