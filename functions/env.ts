@@ -1,17 +1,17 @@
 import { z } from 'zod';
-import { InvalidInputError } from './core/errors';
 
 /**
  * One zod schema per function environment. The handler validates `process.env` with it, and the
  * CDK construct types the `environment` it passes from the same schema (`z.input<…>`), so a
  * missing variable fails `tsc`, not a production invocation.
  */
-const positiveInt = z.coerce.number().int().positive();
+export const positiveInt = z.coerce.number().int().positive();
 
-const storage = {
-  CATALOG_TABLE_NAME: z.string().min(1),
-  BUCKET_NAME: z.string().min(1),
-};
+/** Environment fragments shared by several functions (each spec composes its schema from them). */
+export const catalogTableName = { CATALOG_TABLE_NAME: z.string().min(1) };
+export const storage = { ...catalogTableName, BUCKET_NAME: z.string().min(1) };
+/** Clock-skew margin between workers and change timestamps (docs/design.md §3.2), in ms; one per stack. */
+export const skewMargin = { SKEW_MARGIN_MS: positiveInt.default(1_000) };
 
 export const prepareSnapshotEnv = z.object({
   ...storage,
@@ -52,17 +52,7 @@ export type FinalizeSnapshotEnv = z.infer<typeof finalizeSnapshotEnv>;
 export type FailSnapshotEnv = z.infer<typeof failSnapshotEnv>;
 export type StartBackupEnv = z.infer<typeof startBackupEnv>;
 
-/** Parse an environment; the error names the first bad variable. */
-export function parseEnv<S extends z.ZodType>(
-  schema: S,
-  env: Record<string, string | undefined>,
-): z.infer<S> {
-  const result = schema.safeParse(env);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue?.path.join('.') || 'environment';
-  throw new InvalidInputError(`environment variable ${field}`, issue?.message ?? 'a valid value');
-}
+export { parseEnv } from './spec';
 
 /**
  * The functions of the snapshot pipeline: name (local and in the stack), handler entry, and the
@@ -103,7 +93,7 @@ export const startBackupFunction = {
  * clock skew between DynamoDB, Kinesis and Lambda hosts: the cluster checkpoint is the least
  * shard checkpoint minus it, and a gap reaches back by it. ship-log warns when exceeded.
  */
-const propagationMargin = { PROPAGATION_MARGIN_MS: positiveInt.default(1_000) };
+export const propagationMargin = { PROPAGATION_MARGIN_MS: positiveInt.default(1_000) };
 
 export const shipLogEnv = z.object({ ...storage, ...propagationMargin });
 

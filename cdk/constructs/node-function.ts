@@ -1,9 +1,49 @@
-import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { z } from 'zod';
+import type { FunctionSpec as Spec } from '../../functions/spec';
 import { fromRoot, repoRoot } from '../paths';
+
+/**
+ * The Lambda function of a spec (functions/<name>/spec.ts): name, entry, memory, timeout and
+ * description from the spec; `environment` typed from its zod schema and checked at synth time.
+ */
+export function specFunction<Env extends z.ZodObject>(
+  scope: Construct,
+  id: string,
+  // biome-ignore lint/suspicious/noExplicitAny: deps and result do not matter to the construct
+  spec: Spec<Env, any, any>,
+  environment: z.input<Env>,
+): NodejsFunction {
+  return nodeFunction(scope, id, {
+    name: spec.name,
+    entry: spec.entry,
+    description: spec.description,
+    memorySize: spec.memorySize,
+    timeout: Duration.seconds(spec.timeoutSeconds),
+    environment: checkedEnvironment(spec.env, environment),
+  });
+}
+
+/** The values as Lambda environment strings, after the schema accepted them. */
+export function checkedEnvironment<S extends z.ZodObject>(
+  schema: S,
+  env: z.input<S>,
+): Record<string, string> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new Error(`function environment ${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env as Record<string, unknown>)) {
+    if (value !== undefined) out[name] = String(value);
+  }
+  return out;
+}
 
 export interface FunctionSpec {
   name: string;

@@ -19,8 +19,9 @@ import {
   startRestoreEnv,
   startRestoreFunction,
 } from '../../functions/env';
+import { startRestoreSpec } from '../../functions/start-restore/spec';
 import { aslStateMachine } from './asl-state-machine';
-import { nodeFunction } from './node-function';
+import { nodeFunction, specFunction } from './node-function';
 import { functionEnvironment } from './snapshot-pipeline';
 
 /** The ASL file CDK deploys and the local runner executes. */
@@ -169,16 +170,10 @@ export class RestorePipeline extends Construct {
     this.stateMachine = machine.stateMachine;
     this.stateMachineName = machine.stateMachineName;
 
-    this.startRestore = nodeFunction(this, 'StartRestore', {
-      ...startRestoreFunction,
-      description: 'Rewind: plans a point-in-time restore of a cluster and starts it (CLI, console)',
-      memorySize: 512,
-      timeout: Duration.minutes(1),
-      environment: functionEnvironment(startRestoreEnv, {
-        CATALOG_TABLE_NAME: catalog.tableName,
-        RESTORE_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
-        SKEW_MARGIN_MS: props.skewMarginMs,
-      }),
+    this.startRestore = specFunction(this, 'StartRestore', startRestoreSpec, {
+      CATALOG_TABLE_NAME: catalog.tableName,
+      RESTORE_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
+      SKEW_MARGIN_MS: props.skewMarginMs,
     });
     this.resumeRestore = nodeFunction(this, 'ResumeRestore', {
       ...resumeRestoreFunction,

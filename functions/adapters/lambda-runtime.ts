@@ -2,9 +2,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, type MetricUnit } from '@aws-lambda-powertools/metrics';
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { type clusterMetric, METRIC_NAMESPACE, METRIC_SERVICE } from '../core/metric-names';
+import type { FunctionClients } from '../spec';
 import { DynamoCatalog } from './dynamo-catalog';
 import { S3ObjectStore } from './s3-object-store';
 
@@ -15,13 +17,14 @@ type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
  * handlers without credentials). The SDK's standard retry mode retries throttling and 5xx with
  * exponential backoff and jitter.
  */
-let clients: { dynamodb: DynamoDBClient; s3: S3Client; sfn: SFNClient } | undefined;
+let clients: FunctionClients | undefined;
 
-export function awsClients() {
+export function awsClients(): FunctionClients {
   clients ??= {
     dynamodb: new DynamoDBClient({ maxAttempts: 8, retryMode: 'adaptive' }),
     s3: new S3Client({ maxAttempts: 6 }),
     sfn: new SFNClient({ maxAttempts: 6 }),
+    kinesis: new KinesisClient({ maxAttempts: 6 }),
   };
   return clients;
 }
