@@ -148,7 +148,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     }
     const type = req.headers['x-amz-invocation-type'] ?? 'RequestResponse';
     if (type === 'DryRun') return send(res, 204, undefined);
-    const run = track(invokeLocal(fn, payload));
+    const run = track(invokeLocal(fn, payload, functionNameOf(target)));
     if (type === 'Event') {
       run.catch(() => {}); // like Lambda's async invoke: the caller never sees the outcome
       return send(res, 202, undefined);

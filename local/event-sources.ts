@@ -28,7 +28,7 @@ export function startLocalEventSources(cfg: LocalConfig, registry: LocalFunction
     invoke: (name, event) => {
       const fn = lookupFunction(registry, name);
       if (!fn) throw new RewindError(`function ${name} is not registered`);
-      return invokeLocal(fn, event);
+      return invokeLocal(fn, event, name);
     },
   });
   return {

@@ -46,6 +46,7 @@ import {
   sfnClient,
 } from './clients';
 import type { LocalFunctionRegistry, LocalStateMachine } from './control-plane';
+import { bareRegistry } from './sfn-runner';
 
 /**
  * The local stand-ins for Rewind's Lambda functions: the same `run(event, deps)` the Lambda
@@ -99,7 +100,7 @@ export function createLocalFunctions(
   const logCatalog = new DynamoLogCatalog(dynamodb, cfg.catalogTable);
   const kinesis = kinesisClient(cfg);
 
-  return {
+  const snapshotAndLog: Record<string, (event: unknown) => Promise<unknown>> = {
     [snapshotFunctions.prepareSnapshot.name]: (event) =>
       prepareSnapshot(event, {
         catalog,
@@ -172,8 +173,8 @@ export function createLocalFunctions(
           failedGraceMicros: DEFAULT_FAILED_GRACE_MICROS,
         },
       }),
-    ...restoreLocalFunctions(cfg, restore, settings.skewMarginMs),
   };
+  return { ...bareRegistry(snapshotAndLog), ...restoreLocalFunctions(cfg, restore, settings.skewMarginMs) };
 }
 
 /** The state machine files, with each `${…FunctionArn}` substituted by the local function name. */
@@ -244,7 +245,7 @@ export function restoreLocalFunctions(
   const manifests = new ManifestCache();
   const now = nowMicros;
   const mapConcurrency = settings.maxConcurrency;
-  return {
+  return bareRegistry({
     [startRestoreFunction.name]: (event) =>
       startRestore(event, {
         catalog,
@@ -305,5 +306,5 @@ export function restoreLocalFunctions(
     [restoreFunctions.verify.name]: (event) =>
       restoreVerify(event, { restoreCatalog, store, tables, now, manifests }),
     [restoreFunctions.fail.name]: (event) => restoreFail(event, { restoreCatalog, now }),
-  };
+  });
 }

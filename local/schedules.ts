@@ -4,6 +4,7 @@ import { isProtected } from '../functions/core/catalog-model';
 import { localCron } from '../functions/core/cron-pattern';
 import { formatIsoMicros } from '../functions/core/time';
 import type { LocalFunctionRegistry } from './control-plane';
+import { invokeLocal } from './sfn-runner';
 
 /**
  * What EventBridge does on AWS, for `rewind local start`: each cluster's backup schedule (cron +
@@ -38,7 +39,7 @@ export function startLocalSchedules(
   const call = (name: string, event: unknown) => {
     const fn = registry[name];
     if (!fn) return;
-    const running = fn(event)
+    const running = invokeLocal(fn, event, name)
       .catch((error: unknown) => {
         const line = `schedule: ${name} failed: ${(error as Error).message}`;
         if (line !== lastError) log(line); // the same failure every second says nothing new
@@ -53,7 +54,7 @@ export function startLocalSchedules(
     const advance = registry['advance-checkpoint'];
     if (checkpointBusy || !advance) return;
     checkpointBusy = true;
-    advance({})
+    invokeLocal(advance, {}, 'advance-checkpoint')
       .catch(() => undefined)
       .finally(() => {
         checkpointBusy = false;

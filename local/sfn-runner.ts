@@ -21,8 +21,32 @@ promiseCtor.withResolvers ??= <T>() => {
   return { promise, resolve, reject };
 };
 
+/** What a local handler sees of Lambda's context. */
+export interface LocalInvocationContext {
+  functionName: string;
+  /** Honest: the function's budget minus the time spent so far (Lambda's getRemainingTimeInMillis). */
+  getRemainingTimeInMillis(): number;
+}
+
+/** A local stand-in for one Rewind Lambda function. */
+export interface LocalFunction {
+  /** The deployed timeout (capped by REWIND_LOCAL_MAX_TIMEOUT_MS), in ms. */
+  timeoutMs: number;
+  handler(payload: unknown, context: LocalInvocationContext): Promise<unknown>;
+}
+
 /** Local stand-ins for Rewind's Lambda functions, keyed by function name ('start-backup'). */
-export type LocalFunctionRegistry = Record<string, (payload: unknown) => Promise<unknown>>;
+export type LocalFunctionRegistry = Record<string, LocalFunction>;
+
+/** A registry entry from a bare handler (tests' fakes), with Lambda's maximum timeout. */
+export const localFunction = (handler: LocalFunction['handler'], timeoutMs = 900_000): LocalFunction => ({
+  timeoutMs,
+  handler,
+});
+
+/** A registry of bare handlers (test doubles), each with Lambda's maximum timeout. */
+export const bareRegistry = (handlers: Record<string, LocalFunction['handler']>): LocalFunctionRegistry =>
+  Object.fromEntries(Object.entries(handlers).map(([name, handler]) => [name, localFunction(handler)]));
 
 /** A state machine file and the values CDK would substitute into it (`${Name}` → value). */
 export interface LocalStateMachine {
@@ -102,8 +126,17 @@ export function lambdaErrorDocument(err: unknown): {
 }
 
 /** Call a local handler as Lambda would: JSON in, JSON out (Dates become strings, undefined null). */
-export async function invokeLocal(fn: LocalFunctionRegistry[string], payload: unknown): Promise<unknown> {
-  const result = await fn(JSON.parse(JSON.stringify(payload ?? null)));
+export async function invokeLocal(
+  fn: LocalFunction,
+  payload: unknown,
+  functionName = 'local',
+): Promise<unknown> {
+  const deadline = Date.now() + fn.timeoutMs;
+  const context: LocalInvocationContext = {
+    functionName,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+  const result = await fn.handler(JSON.parse(JSON.stringify(payload ?? null)), context);
   return JSON.parse(JSON.stringify(result ?? null));
 }
 
@@ -257,7 +290,7 @@ export class LocalStateMachineRunner {
         );
       let result: unknown;
       try {
-        result = await invokeLocal(fn, optimized ? request.Payload : input);
+        result = await invokeLocal(fn, optimized ? request.Payload : input, functionNameOf(target));
       } catch (err) {
         throw lambdaFailure(err);
       }

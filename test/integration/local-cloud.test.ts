@@ -36,6 +36,7 @@ import {
 } from '../../local/clients';
 import { LocalCloudAlreadyRunningError, startLocalCloud } from '../../local/cloud';
 import { type ControlPlane, startControlPlane } from '../../local/control-plane';
+import { bareRegistry } from '../../local/sfn-runner';
 
 const cfg = inject('localConfig');
 const suffix = randomUUID().slice(0, 8);
@@ -208,7 +209,7 @@ describe('control plane', () => {
     const aslPath = join(dir, 'test.asl.json');
     await writeFile(aslPath, JSON.stringify(TEST_ASL));
     plane = await startControlPlane({
-      functions: {
+      functions: bareRegistry({
         echo: async (payload) => ({ echoed: payload, at: new Date(0) }),
         conflict: async () => {
           throw new StaleStateError('backup b1', 'RUNNING');
@@ -231,7 +232,7 @@ describe('control plane', () => {
             throw new StaleStateError('backup b1', 'RUNNING');
           throw new BackupNotFoundError('c1', 'b1');
         },
-      },
+      }),
       stateMachines: [
         {
           name: 'local-test',

@@ -15,6 +15,7 @@ import { formatIsoMicros, type Micros } from '../../functions/core/time';
 import { run as restoreLoad } from '../../functions/restore-load/run';
 import { run as restoreReplay } from '../../functions/restore-replay/run';
 import { dynamoClient, s3Client } from '../../local/clients';
+import { localFunction } from '../../local/sfn-runner';
 import { demoCluster, invoke, localClients, privateControlPlane, startAndWait } from '../support/cloud';
 import { JournaledWorkload } from '../support/restore-workload';
 
@@ -169,10 +170,10 @@ describe('point-in-time restore on the emulators', () => {
       { restore: { targetRecordsPerPartition: 40 } },
       (registry) => ({
         ...registry,
-        'restore-replay': async (event) => {
+        'restore-replay': localFunction(async (event) => {
           await restoreReplay(event, { ...deps, restoreCatalog: forgetReplayProgress(deps.restoreCatalog) });
           return restoreReplay(event, { ...deps, restoreCatalog: forgetReplayProgress(deps.restoreCatalog) });
-        },
+        }),
       }),
     );
     try {
@@ -223,15 +224,18 @@ describe('point-in-time restore on the emulators', () => {
           ...registry,
           ...(phase === 'load'
             ? {
-                'restore-load': (event) =>
+                'restore-load': localFunction((event) =>
                   restoreLoad(event, {
                     ...deps,
                     tables: dying,
                     remainingMs: () => 900_000,
                     config: { writeConcurrency: 4, timeReserveMs: 1_000 },
                   }),
+                ),
               }
-            : { 'restore-replay': (event) => restoreReplay(event, { ...deps, tables: dying }) }),
+            : {
+                'restore-replay': localFunction((event) => restoreReplay(event, { ...deps, tables: dying })),
+              }),
         }),
       );
       const prefix = `cut-${phase}-`;

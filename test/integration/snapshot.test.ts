@@ -7,6 +7,7 @@ import {
   tableItems,
 } from '../../demo/snapshot-check';
 import { partReportPrefix } from '../../functions/core/keys';
+import { localFunction } from '../../local/sfn-runner';
 import { demoCluster, localClients, privateControlPlane, startAndWait } from '../support/cloud';
 
 const cfg = inject('localConfig');
@@ -95,10 +96,10 @@ describe('snapshot backup on the emulators', () => {
     const doomed = await demoCluster(cfg, [{ kind: 'orders', items: 500 }]);
     const plane = await privateControlPlane(cfg, { minSegments: 2 }, (registry) => ({
       ...registry,
-      'scan-segment': async (event) => {
+      'scan-segment': localFunction(async (event, context) => {
         if ((event as { segment: number }).segment === 1) throw new Error('disk on fire');
-        return registry['scan-segment']?.(event);
-      },
+        return registry['scan-segment']?.handler(event, context);
+      }),
     }));
     try {
       // Act

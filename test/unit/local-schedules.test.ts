@@ -5,6 +5,7 @@ import { MemoryCatalog } from '../../functions/adapters/memory-catalog';
 import { CATALOG_SCHEMA_VERSION, type ClusterRecord } from '../../functions/core/catalog-model';
 import { localCron, longestGapHours, nextRun } from '../../functions/core/cron-pattern';
 import { startLocalSchedules } from '../../local/schedules';
+import { bareRegistry } from '../../local/sfn-runner';
 
 /** The next `count` fire times (ISO, UTC) of a croner pattern after `from`, in `timeZone`. */
 function nextRuns(pattern: string, timeZone: string, from: Date, count = 6): string[] {
@@ -118,14 +119,16 @@ describe('startLocalSchedules (the EventBridge stand-in of rewind local start)',
   });
   let calls: { name: string; event: unknown }[];
   const registry = () =>
-    Object.fromEntries(
-      ['start-backup', 'sweep-retention', 'advance-checkpoint'].map((name) => [
-        name,
-        async (event: unknown) => {
-          calls.push({ name, event });
-          return {};
-        },
-      ]),
+    bareRegistry(
+      Object.fromEntries(
+        ['start-backup', 'sweep-retention', 'advance-checkpoint'].map((name) => [
+          name,
+          async (event: unknown) => {
+            calls.push({ name, event });
+            return {};
+          },
+        ]),
+      ),
     );
 
   beforeEach(() => {

@@ -12,11 +12,13 @@ import {
   writeLocalConfig,
 } from '../../local/clients';
 import {
+  bareRegistry,
   collectTaskStates,
   functionNameOf,
   type LocalFunctionRegistry,
   LocalStateMachineRunner,
   loadDefinition,
+  localFunction,
   lookupFunction,
   StateMachineDefinitionError,
 } from '../../local/sfn-runner';
@@ -43,7 +45,7 @@ const invoke = (name: string, extra: Record<string, unknown> = {}) => ({
 describe('function names', () => {
   it('takes the name out of an ARN, with or without qualifier and rewind- prefix', () => {
     // Prepare
-    const registry: LocalFunctionRegistry = { 'start-backup': async () => 1 };
+    const registry: LocalFunctionRegistry = { 'start-backup': localFunction(async () => 1) };
 
     // Act
     const names = [
@@ -135,11 +137,11 @@ describe('LocalStateMachineRunner', () => {
         Done: { Type: 'Pass', End: true },
       },
     };
-    const registry = {
+    const registry = bareRegistry({
       verify: async () => {
         throw new ChecksumMismatchError('k', 'a', 'b');
       },
-    };
+    });
 
     // Act
     const out = await new LocalStateMachineRunner('', definition, registry).run({}, {}).outcome;
@@ -160,13 +162,13 @@ describe('LocalStateMachineRunner', () => {
         Flaky: invoke('flaky', { Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 60 }], End: true }),
       },
     };
-    const registry = {
+    const registry = bareRegistry({
       flaky: async () => {
         calls += 1;
         if (calls === 1) throw new Error('transient');
         return 'ok';
       },
-    };
+    });
     const started = Date.now();
 
     // Act
@@ -183,7 +185,7 @@ describe('LocalStateMachineRunner', () => {
   it('fails a task whose result exceeds the Step Functions payload limit', async () => {
     // Prepare
     const definition = { StartAt: 'Big', States: { Big: invoke('big', { End: true }) } };
-    const registry = { big: async () => 'x'.repeat(300 * 1024) };
+    const registry = bareRegistry({ big: async () => 'x'.repeat(300 * 1024) });
 
     // Act
     const out = await new LocalStateMachineRunner('', definition, registry).run({}, {}).outcome;
