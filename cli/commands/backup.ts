@@ -1,10 +1,9 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
-import { nowMicros } from '../../functions/adapters/clock';
 import type { BackupRecord } from '../../functions/core/catalog-model';
 import { BackupNotFoundError, ClusterNotFoundError } from '../../functions/core/errors';
-import { run as deleteBackup } from '../../functions/delete-backup/run';
-import { startBackupFunction } from '../../functions/env';
+import type { DeleteBackupResult } from '../../functions/delete-backup/schema';
+import { deleteBackupFunction, startBackupFunction } from '../../functions/env';
 import { act, type CliContext, type CommandGroup } from '../context';
 import { EXIT_FAILED, RemoteFunctionError } from '../errors';
 import { backupDetails, backupTable, backupView, fields, iso } from '../format';
@@ -65,11 +64,13 @@ export const backupCommands: CommandGroup = (program: Command, ctx: CliContext) 
     .requiredOption(...CLUSTER_FLAG, parse.name)
     .action(
       act(ctx, async (backupId: string, options: { cluster: string }) => {
+        // The deployed function does the work, with the stack's configuration and its role,
+        // not the operator's credentials in this process.
         const target = await ctx.target();
-        const result = await deleteBackup(
-          { cluster: options.cluster, backupId },
-          { catalog: target.catalog, store: target.store, now: nowMicros },
-        );
+        const result = (await invokeFunction(target, deleteBackupFunction.name, {
+          cluster: options.cluster,
+          backupId,
+        })) as DeleteBackupResult;
         const doc = { ...result, deletedAt: iso(result.deletedAt) };
         ctx.out.result(doc, () => `deleted backup ${backupId} (${result.deletedObjects} objects removed)`);
       }),

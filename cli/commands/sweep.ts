@@ -1,15 +1,12 @@
 import type { Command } from 'commander';
-import { nowMicros } from '../../functions/adapters/clock';
-import { DynamoLogCatalog } from '../../functions/adapters/dynamo-log-catalog';
 import type { RetentionDecision } from '../../functions/core/retention';
 import { formatIsoMicros, type Micros } from '../../functions/core/time';
-import { DEFAULT_FAILED_GRACE_MICROS, run as sweepRetention } from '../../functions/sweep-retention/run';
+import { sweepRetentionFunction } from '../../functions/env';
+import type { SweepRetentionResult } from '../../functions/sweep-retention/schema';
 import { act, type CliContext, type CommandGroup } from '../context';
 import { table } from '../format';
 import * as parse from '../validate';
-
-/** finalize-snapshot's default skew margin (functions/env.ts SKEW_MARGIN_MS). */
-const SKEW_MARGIN_MICROS = 1_000_000;
+import { invokeFunction } from './backup';
 
 /** `rewind sweep --cluster C [--now ISO] [--confirm]`: the retention plan; deletes only with --confirm. */
 export const sweepCommands: CommandGroup = (program: Command, ctx: CliContext) => {
@@ -21,22 +18,13 @@ export const sweepCommands: CommandGroup = (program: Command, ctx: CliContext) =
     .option('--confirm', 'delete what the plan deletes')
     .action(
       act(ctx, async (options: { cluster: string; now?: Micros; confirm?: boolean }) => {
+        // The deployed function plans and deletes, with the stack's configuration and role.
         const target = await ctx.target();
-        const logCatalog = new DynamoLogCatalog(target.dynamodb, target.catalogTableName);
-        const result = await sweepRetention(
-          {
-            cluster: options.cluster,
-            ...(options.now !== undefined ? { now: formatIsoMicros(options.now) } : {}),
-            confirm: options.confirm === true,
-          },
-          {
-            catalog: target.catalog,
-            logCatalog,
-            store: target.store,
-            now: nowMicros,
-            config: { marginMicros: SKEW_MARGIN_MICROS, failedGraceMicros: DEFAULT_FAILED_GRACE_MICROS },
-          },
-        );
+        const result = (await invokeFunction(target, sweepRetentionFunction.name, {
+          cluster: options.cluster,
+          ...(options.now !== undefined ? { now: formatIsoMicros(options.now) } : {}),
+          confirm: options.confirm === true,
+        })) as SweepRetentionResult;
         ctx.out.result(result, () => {
           const rows = (action: string, ds: RetentionDecision[]) =>
             ds.map((d) => [action, d.type, d.type === 'backup' ? d.backupId : d.key, d.reason]);
