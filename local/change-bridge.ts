@@ -46,6 +46,19 @@ export interface ChangeBridgeOptions {
   stopGraceMs?: number;
   log?: (line: string) => void;
   now?: () => Micros;
+  /**
+   * Where each shard's last change already in Kinesis is kept, so a restarted bridge resumes
+   * after it instead of re-reading the stream from its start (the bridge stamps changes when
+   * it reads them: a change forwarded twice would carry two different timestamps).
+   */
+  positions?: BridgePositions;
+}
+
+/** Per shard (`<streamArn>|<shardId>`), the sequence number of the last change put in Kinesis. */
+export interface BridgePositions {
+  initial: Record<string, string>;
+  /** Called with every position after a change; the store may write them asynchronously. */
+  save(positions: Record<string, string>): void;
 }
 
 export interface ChangeBridgeStats {
@@ -71,6 +84,8 @@ export interface ChangeBridge {
 interface Entry {
   data: Uint8Array;
   partitionKey: string;
+  /** The stream record's sequence number. */
+  seq?: string;
 }
 
 interface Shard {
@@ -81,6 +96,8 @@ interface Shard {
   generation: number;
   iterator?: string;
   lastSeq?: string;
+  /** Every change up to this sequence number is in Kinesis. */
+  forwarded?: string;
   /** Changes read, stamped and not yet in Kinesis, in stream order. */
   pending: Entry[];
   /** The shard has no more records to read (closed and read to its end). */
@@ -146,11 +163,22 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
       const failed = chunk.filter((_, i) => !out.Records?.[i]?.SequenceNumber);
       stats.put += chunk.length - failed.length;
       shard.pending = [...failed, ...shard.pending.slice(n)];
-      if (failed.length === 0) continue;
+      if (failed.length === 0) {
+        markForwarded(shard, chunk.at(-1)?.seq);
+        continue;
+      }
       stats.putRetries += failed.length;
       if (stopped()) throw new RewindError('change bridge stopped with records not yet put');
       await sleep(Math.min(2_000, 50 * 2 ** attempt++) * (0.5 + Math.random() / 2));
     }
+  }
+
+  const forwarded = { ...opts.positions?.initial };
+  function markForwarded(shard: Shard, seq: string | undefined): void {
+    if (!seq || !opts.positions) return;
+    shard.forwarded = seq;
+    forwarded[shard.key] = seq;
+    opts.positions.save({ ...forwarded });
   }
 
   /** Follows one table of one cluster: its current stream and any older one still draining. */
@@ -250,6 +278,8 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
               parentKey,
               streamArn,
               generation,
+              lastSeq: forwarded[key],
+              forwarded: forwarded[key],
               pending: [],
               ended: false,
               done: false,
@@ -315,6 +345,7 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
         const kds = toKdsRecord(record, this.tableName, cfg.region, stamp(truncated));
         shard.lastSeq = record.dynamodb?.SequenceNumber ?? shard.lastSeq;
         return {
+          seq: record.dynamodb?.SequenceNumber,
           data: Buffer.from(JSON.stringify(kds)),
           partitionKey: partitionKeyOf(this.tableName, kds.dynamodb.Keys as JsonItem),
         };

@@ -23,12 +23,15 @@ import {
   type RunnerOptions,
   startControlPlane,
 } from './control-plane';
-import { freePort, type RunningEmulators, startEmulators } from './emulators';
-import { startLocalEventSources } from './event-sources';
+import { emulatorStateDirs, freePort, type RunningEmulators, startEmulators } from './emulators';
+import { BRIDGE_POSITIONS_FILE, startLocalEventSources } from './event-sources';
 import { startLocalSchedules } from './schedules';
 
 export interface LocalCloudOptions {
-  /** State folder: local.json and s3rver's data (wiped at start: every start is a fresh cloud). */
+  /**
+   * State folder: local.json and every emulator's data (local/emulators.ts). Durable: a start
+   * on an existing folder resumes its tables, catalog and objects; `rewind local reset` deletes it.
+   */
   dir: string;
   /** Builds the Lambda stand-ins once endpoints are known (they need clients for the emulators). */
   functions?: (cfg: LocalConfig) => LocalFunctionRegistry;
@@ -74,25 +77,37 @@ async function assertFolderFree(dir: string): Promise<void> {
     throw new LocalCloudAlreadyRunningError(dir, existing.pid);
 }
 
+/** Swallow the error whose name or message matches: the resource is already there. */
+const ignoreIf = (pattern: RegExp) => (error: unknown) => {
+  const e = error as { name?: string; message?: string };
+  if (pattern.test(`${e.name} ${e.message}`)) return undefined;
+  throw error;
+};
+
 async function createResources(cfg: LocalConfig): Promise<void> {
   const ddb = dynamoClient(cfg);
   const s3 = s3Client(cfg);
   try {
-    await s3.send(new CreateBucketCommand({ Bucket: cfg.bucket }));
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: cfg.catalogTable,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    // A resumed folder already has both: creating them again is a no-op.
+    await s3
+      .send(new CreateBucketCommand({ Bucket: cfg.bucket }))
+      .catch(ignoreIf(/BucketAlreadyOwnedByYou|BucketAlreadyExists/));
+    await ddb
+      .send(
+        new CreateTableCommand({
+          TableName: cfg.catalogTable,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'sk', AttributeType: 'S' },
+          ],
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+        }),
+      )
+      .catch(ignoreIf(/ResourceInUseException|already exists/));
     await waitUntilTableExists({ client: ddb, maxWaitTime: 30 }, { TableName: cfg.catalogTable });
   } finally {
     ddb.destroy();
@@ -100,11 +115,27 @@ async function createResources(cfg: LocalConfig): Promise<void> {
   }
 }
 
+/**
+ * `rewind local reset`: delete what a stopped local cloud keeps in `dir` (every emulator's data,
+ * the bridge positions, local.json). Refuses while a local cloud runs there.
+ */
+export async function resetLocalState(dir: string): Promise<string[]> {
+  const absolute = resolve(dir);
+  const existing = await readLocalConfig(absolute).catch(() => undefined);
+  if (existing?.pid && isAlive(existing.pid)) throw new LocalCloudAlreadyRunningError(absolute, existing.pid);
+  const removed = [
+    ...Object.values(emulatorStateDirs(absolute)),
+    join(absolute, BRIDGE_POSITIONS_FILE),
+    join(absolute, 'local.json'),
+  ];
+  for (const path of removed) await rm(path, { recursive: true, force: true });
+  return removed;
+}
+
 /** Start emulators, bucket, catalog table and control plane; write `<dir>/local.json`. */
 export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalCloud> {
   const dir = resolve(opts.dir);
   await assertFolderFree(dir);
-  await rm(join(dir, 's3'), { recursive: true, force: true });
   const emulators = await startEmulators({ dir });
   let controlPlane: ControlPlane | undefined;
   try {

@@ -20,7 +20,11 @@ export interface RunningEmulators {
 }
 
 export interface StartEmulatorsOptions {
-  /** State folder; s3rver keeps its objects in `<dir>/s3`. */
+  /**
+   * State folder. Every emulator persists under it, so a stop or a crash loses nothing:
+   * DynamoDB Local in `<dir>/dynamodb` (-dbPath), kinesalite in `<dir>/kinesis` (LevelDB),
+   * s3rver in `<dir>/s3`. A start on an existing folder resumes its state.
+   */
   dir: string;
   /** How long each emulator may take to answer its first request (default 90 s). */
   startTimeoutMs?: number;
@@ -133,7 +137,14 @@ const nodeScript = (body: string) =>
   // Exit when the parent goes away (its end of our stdin closes).
   `process.stdin.on('end', () => process.exit(0)); process.stdin.on('error', () => process.exit(0)); process.stdin.resume();\n${body}`;
 
-function startDynamo(port: number): Child {
+/** Where each emulator keeps its state below the local cloud's folder. */
+export const emulatorStateDirs = (dir: string): Record<EmulatorName, string> => ({
+  dynamodb: join(resolve(dir), 'dynamodb'),
+  kinesis: join(resolve(dir), 'kinesis'),
+  s3: join(resolve(dir), 's3'),
+});
+
+function startDynamo(port: number, directory: string): Child {
   const cwd = dynamoDbLocalDir();
   return launch(
     'dynamodb',
@@ -144,7 +155,8 @@ function startDynamo(port: number): Child {
       'DynamoDBLocal.jar',
       '-port',
       String(port),
-      '-inMemory',
+      '-dbPath',
+      directory,
       // One database whatever the access key and region (it otherwise keeps one per pair).
       '-sharedDb',
       '-disableTelemetry',
@@ -153,8 +165,8 @@ function startDynamo(port: number): Child {
   );
 }
 
-function startKinesis(port: number): Child {
-  const options = { createStreamMs: 10, deleteStreamMs: 10, updateStreamMs: 10, shardLimit: 1000 };
+function startKinesis(port: number, path: string): Child {
+  const options = { createStreamMs: 10, deleteStreamMs: 10, updateStreamMs: 10, shardLimit: 1000, path };
   // The CLI listens on every interface; this binds loopback only.
   const body = `require(${JSON.stringify(require.resolve('kinesalite'))})(${JSON.stringify(options)})
     .listen(${port}, '127.0.0.1', () => console.log('kinesalite listening'));`;
@@ -217,8 +229,8 @@ async function stopChildren(children: Child[], graceMs: number): Promise<void> {
 export async function startEmulators(opts: StartEmulatorsOptions): Promise<RunningEmulators> {
   const timeoutMs = opts.startTimeoutMs ?? 90_000;
   const graceMs = opts.stopGraceMs ?? 5_000;
-  const s3Dir = join(resolve(opts.dir), 's3');
-  await mkdir(s3Dir, { recursive: true });
+  const dirs = emulatorStateDirs(opts.dir);
+  for (const path of Object.values(dirs)) await mkdir(path, { recursive: true });
   installExitHooks();
 
   const [dynamoPort, kinesisPort, s3Port] = [await freePort(), await freePort(), await freePort()];
@@ -229,7 +241,11 @@ export async function startEmulators(opts: StartEmulatorsOptions): Promise<Runni
   };
   const children: Child[] = [];
   try {
-    children.push(startDynamo(dynamoPort), startKinesis(kinesisPort), startS3(s3Port, s3Dir));
+    children.push(
+      startDynamo(dynamoPort, dirs.dynamodb),
+      startKinesis(kinesisPort, dirs.kinesis),
+      startS3(s3Port, dirs.s3),
+    );
     const [dynamo, kinesis, s3] = children as [Child, Child, Child];
     const cfg = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoints };
     // A cold JVM on a busy machine can take seconds over its first request.

@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import { RewindError } from '../functions/core/errors';
 import { type ChangeBridge, startChangeBridge } from './change-bridge';
 import type { LocalConfig } from './clients';
 import { type KinesisPoller, startKinesisPoller } from './kinesis-poller';
+import { positionsFile } from './positions-file';
 import { invokeLocal, type LocalFunctionRegistry, lookupFunction } from './sfn-runner';
 
 /**
@@ -16,12 +18,17 @@ export interface LocalEventSources {
   stop(): Promise<void>;
 }
 
+/** The bridge's positions, in the local cloud's folder. */
+export const BRIDGE_POSITIONS_FILE = 'bridge-positions.json';
+
 /**
  * What `rewind local start` runs besides the control plane: the change bridge and the Kinesis
  * event-source poller, which invokes ship-log (and record-gap on failure) from `registry`.
  */
 export function startLocalEventSources(cfg: LocalConfig, registry: LocalFunctionRegistry): LocalEventSources {
-  const bridge = startChangeBridge({ cfg });
+  // Kinesis Data Streams for DynamoDB keeps its position durably; so does the local bridge.
+  const positions = positionsFile(join(cfg.dir, BRIDGE_POSITIONS_FILE));
+  const bridge = startChangeBridge({ cfg, positions });
   const poller = startKinesisPoller({
     cfg,
     hasFunction: (name) => lookupFunction(registry, name) !== undefined,
@@ -41,6 +48,7 @@ export function startLocalEventSources(cfg: LocalConfig, registry: LocalFunction
     stop: async () => {
       await bridge.stop();
       await poller.stop();
+      await positions.flushed();
     },
   };
 }

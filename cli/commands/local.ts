@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { LocalConfig } from '../../local/clients';
-import { runLocalCloudForeground } from '../../local/cloud';
+import { resetLocalState, runLocalCloudForeground } from '../../local/cloud';
 import { act, type CliContext, type CommandGroup } from '../context';
 import { fields } from '../format';
 import { CLOUD_LOG, startDetached, stopCloud, waitForConfig } from '../local-process';
@@ -76,14 +76,27 @@ export const localCommands: CommandGroup = (program: Command, ctx: CliContext) =
       act(ctx, async (options: { dir?: string; timeout: number }) => {
         const dir = localDir(ctx, options.dir);
         const outcome = await stopCloud(dir, options.timeout * 1000);
-        const doc = { dir, ...outcome, pid: 'pid' in outcome ? outcome.pid : null };
+        const doc = { dir, ...outcome, pid: 'pid' in outcome ? outcome.pid : null, stateKeptIn: dir };
+        const kept = `its state stays in ${dir} (\`rewind local start\` resumes it, \`rewind local reset\` deletes it)`;
         ctx.out.result(doc, () =>
           outcome.state === 'not-running'
             ? `no local cloud runs in ${dir}`
             : outcome.state === 'stale'
-              ? `local cloud ${outcome.pid} in ${dir} had already exited; removed its local.json`
-              : `local cloud ${outcome.pid} stopped${outcome.state === 'killed' ? ' (killed after the grace period)' : ''}`,
+              ? `local cloud ${outcome.pid} in ${dir} had already exited; removed its local.json; ${kept}`
+              : `local cloud ${outcome.pid} stopped${outcome.state === 'killed' ? ' (killed after the grace period)' : ''}; ${kept}`,
         );
+      }),
+    );
+
+  group
+    .command('reset')
+    .description('delete the state of the stopped local cloud of DIR: tables, catalog, backups, streams')
+    .option('--dir <dir>', 'state folder (default: --local DIR, $REWIND_LOCAL_DIR or .rewind)')
+    .action(
+      act(ctx, async (options: { dir?: string }) => {
+        const dir = localDir(ctx, options.dir);
+        const removed = await resetLocalState(dir);
+        ctx.out.result({ dir, removed }, () => `deleted the local cloud's state in ${dir}`);
       }),
     );
 };
