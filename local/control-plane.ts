@@ -4,8 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { RewindError } from '../functions/core/errors';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './clients';
 import {
+  checkInvokeRequestSize,
   type ExecutionOutcome,
   functionNameOf,
+  type InvocationType,
+  InvokeRequestTooLargeError,
   invokeLocal,
   type LocalFunctionRegistry,
   type LocalStateMachine,
@@ -13,6 +16,7 @@ import {
   lambdaErrorDocument,
   loadDefinition,
   lookupFunction,
+  maxTimeoutFromEnv,
   PAYLOAD_LIMIT_BYTES,
   type RunnerOptions,
 } from './sfn-runner';
@@ -30,6 +34,51 @@ export interface ControlPlaneOptions {
   runner?: RunnerOptions;
   /** How long stop() waits for in-flight handlers (default 10 s). */
   stopGraceMs?: number;
+  /** Receives the status-change event of executions that end other than SUCCEEDED (default `execution-ended`). */
+  executionEndedFunction?: string;
+}
+
+export const EXECUTION_ENDED_FUNCTION = 'execution-ended';
+
+/** The EventBridge event Step Functions emits when an execution's status changes. */
+export function executionStatusChange(
+  e: Pick<
+    Execution,
+    | 'executionArn'
+    | 'stateMachineArn'
+    | 'name'
+    | 'status'
+    | 'input'
+    | 'error'
+    | 'cause'
+    | 'startDate'
+    | 'stopDate'
+  >,
+  region: string,
+  account: string,
+) {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Step Functions Execution Status Change',
+    source: 'aws.states',
+    account,
+    time: (e.stopDate ?? new Date()).toISOString(),
+    region,
+    resources: [e.executionArn],
+    detail: {
+      executionArn: e.executionArn,
+      stateMachineArn: e.stateMachineArn,
+      name: e.name,
+      status: e.status,
+      startDate: e.startDate.getTime(),
+      stopDate: e.stopDate?.getTime() ?? null,
+      input: e.input,
+      output: null,
+      error: e.error ?? null,
+      cause: e.cause ?? null,
+    },
+  };
 }
 
 export interface ControlPlane {
@@ -107,11 +156,16 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const region = opts.region ?? LOCAL_REGION;
   const account = opts.accountId ?? LOCAL_ACCOUNT_ID;
   const registry = opts.functions;
+  const maxTimeoutMs = opts.maxTimeoutMs ?? maxTimeoutFromEnv();
+  const runnerOptions: RunnerOptions = {
+    ...(maxTimeoutMs === undefined ? {} : { maxTimeoutMs }),
+    ...opts.runner,
+  };
   const stateMachineArn = (name: string) => `arn:aws:states:${region}:${account}:stateMachine:${name}`;
   const machines = new Map<string, Machine>();
   for (const spec of opts.stateMachines) {
     const { text, definition } = await loadDefinition(spec);
-    const runner = new LocalStateMachineRunner(text, definition, registry, opts.runner);
+    const runner = new LocalStateMachineRunner(text, definition, registry, runnerOptions);
     machines.set(stateMachineArn(spec.name), {
       name: spec.name,
       arn: stateMachineArn(spec.name),
@@ -136,6 +190,15 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       const arn = `arn:aws:lambda:${region}:${account}:function:${functionNameOf(target)}`;
       throw new LocalApiError(404, 'ResourceNotFoundException', `Function not found: ${arn}`);
     }
+    const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+    const invocationType: InvocationType = type === 'Event' ? 'Event' : 'RequestResponse';
+    try {
+      checkInvokeRequestSize(Buffer.byteLength(body), invocationType);
+    } catch (err) {
+      if (err instanceof InvokeRequestTooLargeError)
+        throw new LocalApiError(err.status, err.code, err.message);
+      throw err;
+    }
     let payload: unknown = {};
     try {
       if (body.trim()) payload = JSON.parse(body);
@@ -146,9 +209,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         'Could not parse request body into json',
       );
     }
-    const type = req.headers['x-amz-invocation-type'] ?? 'RequestResponse';
     if (type === 'DryRun') return send(res, 204, undefined);
-    const run = track(invokeLocal(fn, payload, functionNameOf(target)));
+    const run = track(
+      invokeLocal(fn, payload, functionNameOf(target), {
+        invocationType,
+        ...(maxTimeoutMs === undefined ? {} : { maxTimeoutMs }),
+      }),
+    );
     if (type === 'Event') {
       run.catch(() => {}); // like Lambda's async invoke: the caller never sees the outcome
       return send(res, 202, undefined);
@@ -226,8 +293,21 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       execution.status = result.status;
       if (result.status === 'SUCCEEDED') execution.output = JSON.stringify(result.output ?? null);
       else Object.assign(execution, { error: result.error, cause: result.cause });
+      if (result.status !== 'SUCCEEDED') publishStatusChange(execution);
     });
     return { executionArn, startDate: epochSeconds(startDate) };
+  }
+
+  /**
+   * What the stack's EventBridge rule does on AWS: an execution that ended FAILED, TIMED_OUT or
+   * ABORTED is sent, as a "Step Functions Execution Status Change" event, to the
+   * execution-ended function (asynchronously, like an EventBridge target), when registered.
+   */
+  function publishStatusChange(e: Execution): void {
+    const fn = lookupFunction(registry, opts.executionEndedFunction ?? EXECUTION_ENDED_FUNCTION);
+    if (!fn) return;
+    const event = executionStatusChange(e, region, account);
+    track(invokeLocal(fn, event, EXECUTION_ENDED_FUNCTION)).catch(() => {});
   }
 
   const summary = (e: Execution) => ({

@@ -77,8 +77,11 @@ export class BackupAlreadyRunningError extends RewindError {
   constructor(
     readonly clusterName: string,
     readonly runningBackupId: string,
+    readonly executionArn?: string,
   ) {
-    super(`cluster "${clusterName}" already has backup ${runningBackupId} running`);
+    super(
+      `cluster "${clusterName}" already has backup ${runningBackupId} running${executionArn ? ` (execution ${executionArn})` : ''}`,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Catalog } from '../adapters/catalog';
 import { type BackupRecord, CATALOG_SCHEMA_VERSION, isProtected } from '../core/catalog-model';
 import { BackupAlreadyRunningError, ClusterNotFoundError, ClusterRemovedError } from '../core/errors';
@@ -59,7 +59,7 @@ export async function run(event: unknown, deps: StartBackupDeps): Promise<Backup
   // A concurrent delivery of the same scheduled run passes the lock (same holder id) and the
   // begin (RUNNING stays RUNNING); its StartExecution has the same name and input, which Step
   // Functions answers with the execution already started.
-  await takeLock(deps.catalog, request.cluster, backupId);
+  await takeLock(deps, request.cluster, backupId, now);
 
   const backup = await deps.catalog.beginBackup({
     schemaVersion: CATALOG_SCHEMA_VERSION,
@@ -107,18 +107,55 @@ export async function run(event: unknown, deps: StartBackupDeps): Promise<Backup
   }
 }
 
+/** A holder whose execution cannot be found is lost only once it is older than this. */
+const EXECUTION_APPEARS_WITHIN_MICROS = 5 * 60 * 1_000_000;
+
 /**
- * Take the lock; if its holder is no longer RUNNING (its execution died without releasing it),
- * release the stale lock once and try again.
+ * Take the lock. Before refusing, check the holder: a holder no longer RUNNING released it
+ * late; a RUNNING holder whose execution has ended (stopped, timed out, data limit: its Catch
+ * never ran) or never appeared is marked FAILED. Either way the stale lock is released once and
+ * taken again; a live holder is refused, named with its execution.
  */
-async function takeLock(catalog: Catalog, clusterName: string, backupId: string): Promise<void> {
+async function takeLock(
+  deps: StartBackupDeps,
+  clusterName: string,
+  backupId: string,
+  now: Micros,
+): Promise<void> {
+  const { catalog } = deps;
   try {
     await catalog.lockCluster(clusterName, backupId);
   } catch (error) {
     if (!(error instanceof BackupAlreadyRunningError)) throw error;
-    const holder = await catalog.getBackup(clusterName, error.runningBackupId);
-    if (holder?.status === 'RUNNING') throw error;
-    await catalog.unlockCluster(clusterName, error.runningBackupId);
+    const holderId = error.runningBackupId;
+    const holder = await catalog.getBackup(clusterName, holderId);
+    if (holder?.status === 'RUNNING') {
+      const executionArn = executionArnOf(deps.stateMachineArn, holderId);
+      const status = await executionStatus(deps.sfn, executionArn);
+      const lost =
+        status === undefined
+          ? now - holder.requestedAt > EXECUTION_APPEARS_WITHIN_MICROS
+          : status !== 'RUNNING';
+      if (!lost) throw new BackupAlreadyRunningError(clusterName, holderId, executionArn);
+      await catalog.failBackup(clusterName, holderId, {
+        error: status ? `Execution${status}` : 'ExecutionLost',
+        cause: `execution ${executionArn} ${status ? `ended ${status}` : 'does not exist'} without its Catch; found by the next backup's start`,
+      });
+    }
+    await catalog.unlockCluster(clusterName, holderId);
     await catalog.lockCluster(clusterName, backupId);
+  }
+}
+
+/** `arn:…:stateMachine:<name>` + execution name → `arn:…:execution:<name>:<execution>`. */
+export const executionArnOf = (stateMachineArn: string, name: string) =>
+  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+
+async function executionStatus(sfn: SFNClient, executionArn: string): Promise<string | undefined> {
+  try {
+    return (await sfn.send(new DescribeExecutionCommand({ executionArn }))).status;
+  } catch (error) {
+    if ((error as Error).name === 'ExecutionDoesNotExist') return undefined;
+    throw error;
   }
 }
