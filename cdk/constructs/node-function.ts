@@ -1,10 +1,11 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { z } from 'zod';
 import type { FunctionSpec as Spec } from '../../functions/spec';
+import { cdkBundling, functionBundling } from '../bundling';
 import { fromRoot, repoRoot } from '../paths';
 
 /**
@@ -78,21 +79,7 @@ export function nodeFunction(scope: Construct, id: string, spec: FunctionSpec): 
       POWERTOOLS_METRICS_NAMESPACE: 'Rewind',
       NODE_OPTIONS: '--enable-source-maps',
     },
-    bundling: {
-      format: OutputFormat.ESM,
-      target: 'node22',
-      minify: true,
-      sourceMap: true,
-      // Line mapping only: keeps the sources out of the deployment package.
-      sourcesContent: false,
-      mainFields: ['module', 'main'],
-      // Bundle the SDK: pin the version we test with instead of the runtime's.
-      bundleAwsSDK: true,
-      // CommonJS dependencies inside an ESM bundle still call require().
-      banner:
-        "import { createRequire as __rewindCreateRequire } from 'node:module'; const require = __rewindCreateRequire(import.meta.url);",
-      forceDockerBundling: false,
-      logLevel: LogLevel.WARNING,
-    },
+    // One definition of the bundle (cdk/bundling.ts), shared with the local cloud's --bundled mode.
+    bundling: cdkBundling(functionBundling),
   });
 }
