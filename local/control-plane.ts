@@ -34,6 +34,11 @@ export interface ControlPlaneOptions {
   runner?: RunnerOptions;
   /** How long stop() waits for in-flight handlers (default 10 s). */
   stopGraceMs?: number;
+  /**
+   * Cap on every invocation's budget (Invoke and state machine tasks), in ms; each function
+   * otherwise gets its own timeoutMs. Default: REWIND_LOCAL_MAX_TIMEOUT_MS from the environment.
+   */
+  maxTimeoutMs?: number;
   /** Receives the status-change event of executions that end other than SUCCEEDED (default `execution-ended`). */
   executionEndedFunction?: string;
 }
@@ -307,7 +312,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const fn = lookupFunction(registry, opts.executionEndedFunction ?? EXECUTION_ENDED_FUNCTION);
     if (!fn) return;
     const event = executionStatusChange(e, region, account);
-    track(invokeLocal(fn, event, EXECUTION_ENDED_FUNCTION)).catch(() => {});
+    const invokeOptions = {
+      invocationType: 'Event' as const,
+      ...(maxTimeoutMs === undefined ? {} : { maxTimeoutMs }),
+    };
+    track(invokeLocal(fn, event, EXECUTION_ENDED_FUNCTION, invokeOptions)).catch(() => {});
   }
 
   const summary = (e: Execution) => ({
