@@ -5,6 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { RewindConfig } from './config';
 import { backupBucketProps } from './constructs/backup-store';
+import { ExecutionWatch } from './constructs/execution-watch';
 import { RestorePipeline } from './constructs/restore-pipeline';
 
 export interface RewindReplicaStackProps extends StackProps {
@@ -60,6 +61,7 @@ export class RewindReplicaStack extends Stack {
   readonly bucket: s3.Bucket;
   readonly catalog: dynamodb.ITableV2;
   readonly restore: RestorePipeline;
+  readonly executions: ExecutionWatch;
 
   constructor(scope: Construct, id: string, props: RewindReplicaStackProps) {
     super(scope, id, props);
@@ -82,6 +84,10 @@ export class RewindReplicaStack extends Stack {
     this.restore = new RestorePipeline(this, 'Restore', {
       store: { bucket: this.bucket, catalog: this.catalog },
       definitionPath: props.restoreDefinitionPath,
+    });
+    this.executions = new ExecutionWatch(this, 'Executions', {
+      catalog: this.catalog,
+      stateMachines: [this.restore.stateMachine],
     });
     const protectedNames = [...new Set(props.protectedTables.map(tableNameOf))];
     this.restore.denySourceTables(

@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ClusterConfig, RewindConfig } from './config';
 import { BackupStore } from './constructs/backup-store';
+import { ExecutionWatch } from './constructs/execution-watch';
 import { LogBackup } from './constructs/log-backup';
 import { Monitoring } from './constructs/monitoring';
 import { ProtectedCluster } from './constructs/protected-cluster';
@@ -43,6 +44,7 @@ export class RewindStack extends Stack {
   readonly retention: RetentionSweep;
   readonly clusters: ProtectedCluster[];
   readonly monitoring: Monitoring;
+  readonly executions: ExecutionWatch;
 
   constructor(scope: Construct, id: string, props: RewindStackProps) {
     super(scope, id, props);
@@ -66,6 +68,10 @@ export class RewindStack extends Stack {
       definitionPath: props.restoreDefinitionPath,
     });
     this.retention = new RetentionSweep(this, 'Retention', { store: this.store });
+    this.executions = new ExecutionWatch(this, 'Executions', {
+      catalog: this.store.catalog,
+      stateMachines: [this.pipeline.stateMachine, this.restore.stateMachine],
+    });
     this.clusters = props.clusters.map(
       (cluster) =>
         new ProtectedCluster(this, `Cluster-${cluster.name}`, {
@@ -92,7 +98,12 @@ export class RewindStack extends Stack {
       restoreStateMachine: this.restore.stateMachine,
       // Console-facing functions (start-backup, start-restore, delete-backup) are left out: a
       // mistyped console event is not an incident; a missed scheduled backup alarms as "missing".
-      backgroundFunctions: [this.retention.sweepRetention, this.log.recordGap, this.log.advanceCheckpoint],
+      backgroundFunctions: [
+        this.retention.sweepRetention,
+        this.log.recordGap,
+        this.log.advanceCheckpoint,
+        this.executions.executionEnded,
+      ],
       shipLog: this.log.shipLog,
       gapQueue: this.log.gapQueue,
       rpoAlarmSeconds: props.alarms?.rpoSeconds,
