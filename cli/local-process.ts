@@ -116,7 +116,11 @@ async function logTail(path: string): Promise<string> {
  * local.json and its endpoints answer. On failure the process is stopped and the log's tail
  * is in the error.
  */
-export async function startDetached(dir: string, timeoutMs: number): Promise<LocalConfig> {
+export async function startDetached(
+  dir: string,
+  timeoutMs: number,
+  options: { bundled?: boolean } = {},
+): Promise<LocalConfig> {
   const absolute = resolve(dir);
   const live = await runningCloud(absolute);
   if (live) throw new LocalCloudAlreadyRunningError(absolute, live.pid ?? 0);
@@ -125,11 +129,15 @@ export async function startDetached(dir: string, timeoutMs: number): Promise<Loc
   const log = openSync(logPath, 'w');
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   let exited: string | undefined;
-  const child = spawn(process.execPath, ['--import', tsx, CLOUD_ENTRY, '--dir', absolute], {
-    cwd: REPO_ROOT,
-    detached: true,
-    stdio: ['ignore', log, log],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', tsx, CLOUD_ENTRY, '--dir', absolute, ...(options.bundled ? ['--bundled'] : [])],
+    {
+      cwd: REPO_ROOT,
+      detached: true,
+      stdio: ['ignore', log, log],
+    },
+  );
   closeSync(log);
   child.once('exit', (code, signal) => {
     exited = `local cloud process exited (${signal ?? `code ${code}`}) while starting`;

@@ -8,6 +8,7 @@
  *  5. wait for the log checkpoint to pass M, restore the cluster to just before M into new
  *     tables, verify them against the recorded state, print a summary, stop everything.
  * Every step goes through the `rewind` CLI and the same handlers and state machines as AWS.
+ * With `--bundled`, the functions run as the esbuild bundles Lambda runs (local/bundles.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -165,7 +166,15 @@ async function demo(cfg: LocalConfig): Promise<boolean> {
 async function mainDemo(): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'rewind-demo-'));
   log('starting the local cloud (DynamoDB Local, kinesalite, s3rver, control plane, change bridge, poller)…');
-  const cloud = await startLocalCloud(await rewindCloudOptions(dir));
+  // `npm run demo -- --bundled`: the functions run as their Lambda bundles, in worker threads.
+  const bundled = process.argv.slice(2).includes('--bundled');
+  const cloud = await startLocalCloud({
+    ...(await rewindCloudOptions(dir)),
+    bundled,
+    onBundlesBuilt: ({ bundles, ms }) =>
+      log(`built ${bundles.length} function bundles in ${(ms / 1000).toFixed(1)} s`),
+  });
+  log(`functions: ${cloud.config.functions}`);
   const stopOnSignal = () => void cloud.stop().finally(() => process.exit(130));
   process.once('SIGINT', stopOnSignal);
   try {

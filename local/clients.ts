@@ -40,6 +40,12 @@ export const localConfigSchema = z.object({
   dir: z.string().min(1),
   /** Process running the local cloud, when it runs in its own process. */
   pid: z.number().int().positive().optional(),
+  /**
+   * What the control plane runs: the TypeScript sources in-process, or (`--bundled`) the
+   * functions' esbuild bundles in worker threads, built into `bundleDir`.
+   */
+  functions: z.enum(['sources', 'bundled']).optional(),
+  bundleDir: z.string().min(1).optional(),
 });
 
 export type LocalConfig = z.infer<typeof localConfigSchema>;

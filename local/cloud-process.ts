@@ -1,6 +1,6 @@
 /**
  * Entry of the detached local cloud process (`rewind local start --detach` spawns
- * `tsx local/cloud-process.ts --dir <dir>`). It is ready once `<dir>/local.json` exists with
+ * `tsx local/cloud-process.ts --dir <dir> [--bundled]`). It is ready once `<dir>/local.json` exists with
  * its pid; SIGTERM stops it cleanly and removes the file.
  */
 import { DEFAULT_LOCAL_DIR } from './clients';
@@ -11,7 +11,8 @@ function dirArgument(argv: string[]): string {
   return (index >= 0 ? argv[index + 1] : undefined) ?? DEFAULT_LOCAL_DIR;
 }
 
-runLocalCloudForeground(dirArgument(process.argv.slice(2))).then(
+const argv = process.argv.slice(2);
+runLocalCloudForeground(dirArgument(argv), console.log, { bundled: argv.includes('--bundled') }).then(
   () => process.exit(0),
   (err: unknown) => {
     console.error(err instanceof Error ? (err.stack ?? err.message) : err);

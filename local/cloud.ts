@@ -5,6 +5,15 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { DynamoCatalog } from '../functions/adapters/dynamo-catalog';
 import { RewindError } from '../functions/core/errors';
 import {
+  type BuildResult,
+  type BundledFunctions,
+  type BundledRuntimeOptions,
+  buildBundles,
+  bundledFunctionSpecs,
+  bundleRoot,
+  startBundledFunctions,
+} from './bundles';
+import {
   dynamoClient,
   LOCAL_BUCKET,
   LOCAL_CATALOG_TABLE,
@@ -41,6 +50,13 @@ export interface LocalCloudOptions {
   pid?: number;
   /** Run the EventBridge stand-ins (backup crons, checkpoint advancer, daily sweep); `rewind local start` does. */
   schedules?: boolean;
+  /**
+   * Run the functions' esbuild bundles (built into `<dir>/bundles` with the deployed options) in
+   * worker threads instead of `functions` (the TypeScript sources in-process): `--bundled`.
+   */
+  bundled?: boolean | BundledRuntimeOptions;
+  /** Told once the bundles are built (`--bundled`). */
+  onBundlesBuilt?: (built: BuildResult) => void;
 }
 
 export interface LocalCloud {
@@ -138,6 +154,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
   await assertFolderFree(dir);
   const emulators = await startEmulators({ dir });
   let controlPlane: ControlPlane | undefined;
+  let bundled: BundledFunctions | undefined;
   try {
     // The handlers need the final config (incl. the control plane's own endpoint, e.g. for
     // start-backup's StartExecution), so pick the port first and fill the registry after.
@@ -153,6 +170,18 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
       pid: opts.pid ?? process.pid,
     };
     await createResources(config);
+    if (opts.bundled) {
+      const specs = await bundledFunctionSpecs(config);
+      const built = await buildBundles(specs, bundleRoot(dir));
+      opts.onBundlesBuilt?.(built);
+      bundled = await startBundledFunctions(
+        config,
+        specs,
+        built.bundles,
+        typeof opts.bundled === 'object' ? opts.bundled : {},
+      );
+      Object.assign(config, { functions: 'bundled', bundleDir: bundleRoot(dir) });
+    } else config.functions = 'sources';
     const registry: LocalFunctionRegistry = {};
     controlPlane = await startControlPlane({
       functions: registry,
@@ -161,7 +190,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
       port,
       ...(opts.runner ? { runner: opts.runner } : {}),
     });
-    Object.assign(registry, opts.functions?.(config) ?? {});
+    Object.assign(registry, bundled ? bundled.registry : (opts.functions?.(config) ?? {}));
     await writeLocalConfig(config);
     // Change bridge + Kinesis event-source poller (issue 3): DynamoDB Streams → Kinesis → ship-log.
     const eventSources = startLocalEventSources(config, registry);
@@ -169,6 +198,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
       ? startLocalSchedules(new DynamoCatalog(dynamoClient(config), config.catalogTable), registry)
       : undefined;
     const plane = controlPlane;
+    const running = bundled;
     let stopping: Promise<void> | undefined;
     return {
       config,
@@ -180,6 +210,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
           await schedules?.stop();
           await eventSources.stop();
           await plane.stop();
+          await running?.stop();
           await emulators.stop();
         })();
         return stopping;
@@ -187,6 +218,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     };
   } catch (err) {
     await controlPlane?.stop();
+    await bundled?.stop();
     await emulators.stop();
     throw err;
   }
@@ -228,12 +260,20 @@ export async function rewindCloudOptions(dir: string): Promise<LocalCloudOptions
  * Run the local cloud until SIGINT/SIGTERM, then stop it cleanly. This is the body of
  * `rewind local start` (foreground) and of the detached process (local/cloud-process.ts).
  */
-export async function runLocalCloudForeground(dir: string, log: (line: string) => void = console.log) {
+export async function runLocalCloudForeground(
+  dir: string,
+  log: (line: string) => void = console.log,
+  options: { bundled?: boolean } = {},
+) {
   const cloud = await startLocalCloud({
     ...(await rewindCloudOptions(dir)),
     pid: process.pid,
     schedules: true,
+    bundled: options.bundled ?? false,
+    onBundlesBuilt: ({ bundles, ms }) =>
+      log(`built ${bundles.length} function bundles in ${(ms / 1000).toFixed(1)} s (${bundleRoot(dir)})`),
   });
+  log(`functions: ${cloud.config.functions}`);
   log(`local cloud ready (pid ${process.pid}); config in ${join(cloud.config.dir, 'local.json')}`);
   for (const [service, url] of Object.entries(cloud.config.endpoints)) log(`  ${service.padEnd(14)}${url}`);
   await new Promise<void>((done) => {

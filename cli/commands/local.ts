@@ -18,6 +18,8 @@ export function localCloudDocument(config: LocalConfig) {
     catalogTable: config.catalogTable,
     dir: config.dir,
     pid: config.pid ?? null,
+    functions: config.functions ?? 'sources',
+    ...(config.bundleDir ? { bundleDir: config.bundleDir } : {}),
   };
 }
 
@@ -50,20 +52,24 @@ export const localCommands: CommandGroup = (program: Command, ctx: CliContext) =
     .option('--dir <dir>', 'state folder (default: --local DIR, $REWIND_LOCAL_DIR or .rewind)')
     .option('--detach', 'run it in the background; return once it answers')
     .option(
+      '--bundled',
+      "run the functions' esbuild bundles (built as for Lambda into DIR/bundles) in worker threads, not the sources",
+    )
+    .option(
       '--timeout <seconds>',
       'with --detach: how long to wait for it to be ready',
       parse.positiveInt,
       180,
     )
     .action(
-      act(ctx, async (options: { dir?: string; detach?: boolean; timeout: number }) => {
+      act(ctx, async (options: { dir?: string; detach?: boolean; bundled?: boolean; timeout: number }) => {
         const dir = localDir(ctx, options.dir);
         if (options.detach) {
-          const config = await startDetached(dir, options.timeout * 1000);
+          const config = await startDetached(dir, options.timeout * 1000, { bundled: options.bundled });
           ctx.out.result(localCloudDocument(config), () => describeCloud(config, true));
           return;
         }
-        await runForeground(ctx, dir);
+        await runForeground(ctx, dir, options.bundled ?? false);
       }),
     );
 
@@ -105,10 +111,10 @@ export const localCommands: CommandGroup = (program: Command, ctx: CliContext) =
  * Run the local cloud in this process until SIGINT/SIGTERM; print its document once ready
  * (logs go to stderr).
  */
-async function runForeground(ctx: CliContext, dir: string): Promise<void> {
+async function runForeground(ctx: CliContext, dir: string, bundled: boolean): Promise<void> {
   let finished = false;
   let failure: unknown;
-  const running = runLocalCloudForeground(dir, (line) => ctx.out.log(line)).then(
+  const running = runLocalCloudForeground(dir, (line) => ctx.out.log(line), { bundled }).then(
     () => {
       finished = true;
     },
