@@ -394,8 +394,8 @@ function localTimeoutMs(timeoutSeconds: number): number {
 }
 
 /**
- * Every function with its local environment. From the specs list and `localEnvironment` when
- * both exist; otherwise from the handlers on disk with the local defaults the sources
+ * Every function with its local environment. From the specs list (functions/specs.ts
+ * `allSpecs`) and local/functions.ts `localEnvironment` / `localTimeoutMs` when they exist; otherwise from the handlers on disk with the local defaults the sources
  * registry uses (`fallbackEnvironment`).
  */
 export async function bundledFunctionSpecs(cfg: LocalConfig): Promise<BundledFunctionSpec[]> {
@@ -404,14 +404,14 @@ export async function bundledFunctionSpecs(cfg: LocalConfig): Promise<BundledFun
   const localEnvironment = localModule?.localEnvironment as
     | ((spec: unknown, cfg: LocalConfig) => Record<string, string>)
     | undefined;
-  const list = Object.values(specsModule ?? {}).find(
-    (v) => Array.isArray(v) && v.length && v.every(isSpec),
-  ) as SpecLike[] | undefined;
+  const all = specsModule?.allSpecs;
+  const list = Array.isArray(all) && all.every(isSpec) ? (all as SpecLike[]) : undefined;
+  const timeoutOf = localModule?.localTimeoutMs as ((spec: unknown) => number) | undefined;
   if (list && typeof localEnvironment === 'function')
     return list.map((spec) => ({
       name: spec.name,
       entry: spec.entry,
-      timeoutMs: localTimeoutMs(spec.timeoutSeconds),
+      timeoutMs: typeof timeoutOf === 'function' ? timeoutOf(spec) : localTimeoutMs(spec.timeoutSeconds),
       memorySize: spec.memorySize,
       environment: localEnvironment(spec, cfg),
     }));
