@@ -119,6 +119,18 @@ export const rewindConfig = z
       })
       .strict()
       .default({ noncurrentVersionDays: 30 }),
+    /**
+     * Time margins (ms) several functions must agree on, one value per deployment (both stacks):
+     * the clock-skew margin (finalize-snapshot, start-restore, sweep-retention) and the change
+     * propagation margin (log backup). See functions/env.ts; unset: the functions' defaults.
+     */
+    margins: z
+      .object({
+        skewMs: z.number().int().positive().optional(),
+        propagationMs: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
     /** CloudWatch alarms (cdk/constructs/monitoring.ts), all to one SNS topic. */
     alarms: z
       .object({

@@ -22,6 +22,8 @@ export interface RewindReplicaStackProps extends StackProps {
   protectedTables: string[];
   /** Restore ASL path relative to the repository root (tests); default statemachines/restore.asl.json. */
   restoreDefinitionPath?: string;
+  /** The deployment's time margins (cdk/config.ts): the same skew margin as the main stack. */
+  margins?: RewindConfig['margins'];
 }
 
 /** A protected table's name, from a name or a table ARN. */
@@ -84,6 +86,7 @@ export class RewindReplicaStack extends Stack {
     this.restore = new RestorePipeline(this, 'Restore', {
       store: { bucket: this.bucket, catalog: this.catalog },
       definitionPath: props.restoreDefinitionPath,
+      skewMarginMs: props.margins?.skewMs,
     });
     this.executions = new ExecutionWatch(this, 'Executions', {
       catalog: this.catalog,

@@ -22,6 +22,8 @@ export interface RewindStackProps extends StackProps {
   alarms?: Partial<RewindConfig['alarms']>;
   /** Dual-region backup: the replica stack's bucket and key (see cdk/stacks.ts). Off by default. */
   replica?: ReplicaTarget;
+  /** The stack's time margins (cdk/config.ts), passed to every construct whose functions use them. */
+  margins?: RewindConfig['margins'];
   /** The catalog's physical name; default `<stackName>-catalog`. */
   catalogTableName?: string;
   /** Snapshot ASL path relative to the repository root (tests); default statemachines/snapshot.asl.json. */
@@ -58,16 +60,22 @@ export class RewindStack extends Stack {
       // replica to this table instead of replacing it with an empty, renamed one.
       catalogTableName: props.catalogTableName ?? catalogTableNameFor(this.stackName),
     });
+    const skewMarginMs = props.margins?.skewMs;
     this.pipeline = new SnapshotPipeline(this, 'Snapshot', {
       store: this.store,
+      skewMarginMs,
       definitionPath: props.snapshotDefinitionPath,
     });
-    this.log = new LogBackup(this, 'Log', { store: this.store });
+    this.log = new LogBackup(this, 'Log', {
+      store: this.store,
+      propagationMarginMs: props.margins?.propagationMs,
+    });
     this.restore = new RestorePipeline(this, 'Restore', {
       store: this.store,
+      skewMarginMs,
       definitionPath: props.restoreDefinitionPath,
     });
-    this.retention = new RetentionSweep(this, 'Retention', { store: this.store });
+    this.retention = new RetentionSweep(this, 'Retention', { store: this.store, skewMarginMs });
     this.executions = new ExecutionWatch(this, 'Executions', {
       catalog: this.store.catalog,
       stateMachines: [this.pipeline.stateMachine, this.restore.stateMachine],

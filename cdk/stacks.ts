@@ -37,6 +37,7 @@ export function createStacks(app: App, config: RewindConfig, options: StackOptio
     clusters: config.clusters,
     bucket: config.bucket,
     alarms: config.alarms,
+    margins: config.margins,
     snapshotDefinitionPath: options.snapshotDefinitionPath,
     restoreDefinitionPath: options.restoreDefinitionPath,
   };
@@ -58,6 +59,7 @@ export function createStacks(app: App, config: RewindConfig, options: StackOptio
     bucket: config.bucket,
     protectedTables: config.clusters.flatMap((cluster) => cluster.tables),
     restoreDefinitionPath: options.restoreDefinitionPath,
+    margins: config.margins,
   });
   const main = new RewindStack(app, config.stackName, {
     env,

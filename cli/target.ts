@@ -9,13 +9,11 @@ import { DynamoCatalog } from '../functions/adapters/dynamo-catalog';
 import type { ObjectStore } from '../functions/adapters/object-store';
 import { S3ObjectStore } from '../functions/adapters/s3-object-store';
 import { InvalidInputError, RewindError } from '../functions/core/errors';
-import {
-  deleteBackupFunction,
-  resumeRestoreFunction,
-  startBackupFunction,
-  startRestoreFunction,
-  sweepRetentionFunction,
-} from '../functions/env';
+import { deleteBackupSpec } from '../functions/delete-backup/spec';
+import { restoreResumeSpec } from '../functions/restore-resume/spec';
+import { startBackupSpec } from '../functions/start-backup/spec';
+import { startRestoreSpec } from '../functions/start-restore/spec';
+import { sweepRetentionSpec } from '../functions/sweep-retention/spec';
 import {
   DEFAULT_LOCAL_DIR,
   dynamoClient,
@@ -80,11 +78,11 @@ export function chooseTarget(
  * on AWS (cdk/rewind-stack.ts; the replica stack has the restore ones).
  */
 export const FUNCTION_OUTPUTS: Record<string, string> = {
-  [startBackupFunction.name]: 'StartBackupFunctionName',
-  [startRestoreFunction.name]: 'StartRestoreFunctionName',
-  [resumeRestoreFunction.name]: 'ResumeRestoreFunctionName',
-  [sweepRetentionFunction.name]: 'SweepRetentionFunctionName',
-  [deleteBackupFunction.name]: 'DeleteBackupFunctionName',
+  [startBackupSpec.name]: 'StartBackupFunctionName',
+  [startRestoreSpec.name]: 'StartRestoreFunctionName',
+  [restoreResumeSpec.name]: 'ResumeRestoreFunctionName',
+  [sweepRetentionSpec.name]: 'SweepRetentionFunctionName',
+  [deleteBackupSpec.name]: 'DeleteBackupFunctionName',
 };
 
 /**

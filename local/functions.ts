@@ -1,41 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { nowMicros } from '../functions/adapters/clock';
-import { DynamoCatalog } from '../functions/adapters/dynamo-catalog';
-import { DynamoLogCatalog } from '../functions/adapters/dynamo-log-catalog';
-import { DynamoRestoreCatalog } from '../functions/adapters/dynamo-restore-catalog';
-import { SfnRestoreExecutions } from '../functions/adapters/restore-job';
-import { ManifestCache } from '../functions/adapters/restore-objects';
-import { DynamoTargetTables } from '../functions/adapters/restore-tables';
-import { S3ObjectStore } from '../functions/adapters/s3-object-store';
-import { run as advanceCheckpoint } from '../functions/advance-checkpoint/run';
-import { run as deleteBackup } from '../functions/delete-backup/run';
-import {
-  deleteBackupFunction,
-  logFunctions,
-  restoreFunctions,
-  resumeRestoreFunction,
-  snapshotFunctions,
-  startBackupFunction,
-  startRestoreFunction,
-  sweepRetentionFunction,
-} from '../functions/env';
-import { run as failSnapshot } from '../functions/fail-snapshot/run';
-import { run as finalizeSnapshot } from '../functions/finalize-snapshot/run';
-import { run as prepareSnapshot } from '../functions/prepare-snapshot/run';
-import { run as recordGap } from '../functions/record-gap/run';
-import { run as restoreCreateTables } from '../functions/restore-create-tables/run';
-import { run as restoreFail } from '../functions/restore-fail/run';
-import { run as restoreLoad } from '../functions/restore-load/run';
-import { run as restorePlanReplay } from '../functions/restore-plan-replay/run';
-import { run as restoreReplay } from '../functions/restore-replay/run';
-import { run as restoreResume } from '../functions/restore-resume/run';
-import { run as restoreVerify } from '../functions/restore-verify/run';
-import { run as scanSegment } from '../functions/scan-segment/run';
-import { run as shipLog } from '../functions/ship-log/run';
-import { run as startBackup } from '../functions/start-backup/run';
-import { run as startRestore } from '../functions/start-restore/run';
-import { DEFAULT_FAILED_GRACE_MICROS, run as sweepRetention } from '../functions/sweep-retention/run';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { METRIC_NAMESPACE, METRIC_SERVICE } from '../functions/core/metric-names';
+import { type FunctionClients, invokeSpec, parseEnv, type Telemetry } from '../functions/spec';
+import { type AnySpec, allSpecs, substitutionOf, taskSpecs } from '../functions/specs';
 import {
   dynamoClient,
   kinesisClient,
@@ -46,145 +15,166 @@ import {
   sfnClient,
 } from './clients';
 import type { LocalFunctionRegistry, LocalStateMachine } from './control-plane';
-import { bareRegistry } from './sfn-runner';
 
 /**
- * The local stand-ins for Rewind's Lambda functions: the same `run(event, deps)` the Lambda
- * handlers call, with dependencies pointing at the emulators. Settings play the role of the
- * function environment (functions/env.ts) and of the Lambda timeout.
+ * The local stand-ins for Rewind's Lambda functions, derived from their specs
+ * (functions/specs.ts): the same `invokeSpec` the Lambda handler runs, with the environment of
+ * the local deployment (`localEnvironment`), clients bound to the emulators, and the deployed
+ * timeout.
  */
-export interface LocalFunctionSettings {
-  /** Simulated Lambda timeout of scan-segment; its LastEvaluatedKey loop starts below it. */
-  segmentTimeLimitMs: number;
-  timeReserveMs: number;
-  chunkMaxRawBytes: number;
-  pageLimit?: number;
-  /** DESIGN.md §8: ≥ 2× cores locally. */
-  minSegments: number;
-  maxSegments: number;
-  targetBytesPerSegment: number;
-  maxConcurrency: number;
-  skewMarginMs: number;
-  /** Log backup's propagation margin (functions/env.ts PROPAGATION_MARGIN_MS). */
-  propagationMarginMs: number;
-  /** Restore settings (functions/env.ts restore*Env); defaults from `defaultRestoreSettings`. */
-  restore?: Partial<LocalRestoreSettings>;
-}
-
-export const defaultLocalSettings = (): LocalFunctionSettings => ({
-  segmentTimeLimitMs: 900_000,
-  timeReserveMs: 60_000,
-  chunkMaxRawBytes: 64 * 1024 * 1024,
-  minSegments: 2 * availableParallelism(),
-  maxSegments: 64,
-  targetBytesPerSegment: 64 * 1024 * 1024,
-  maxConcurrency: 2 * availableParallelism(),
-  skewMarginMs: 1_000,
-  propagationMarginMs: 1_000,
-});
 
 export const SNAPSHOT_STATE_MACHINE = 'rewind-snapshot';
+export const RESTORE_STATE_MACHINE = 'rewind-restore';
 export const localStateMachineArn = (name: string) =>
   `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stateMachine:${name}`;
 
+/** Environment values, as a caller writes them (numbers are stringified like CDK does). */
+export type EnvValues = Record<string, string | number | undefined>;
+
+/**
+ * Per-function changes to the local deployment, by function name:
+ * `{ env: { 'scan-segment': { SCAN_PAGE_LIMIT: 50 } }, timeoutsMs: { 'scan-segment': 5_000 } }`.
+ * Variables must be in the function's schema, names must be functions: a typo fails loudly.
+ */
+export interface LocalFunctionOverrides {
+  /** Environment variables over the local deployment's (an `undefined` value removes one). */
+  env?: Record<string, EnvValues>;
+  /** The function's timeout (ms) instead of the deployed `timeoutSeconds`. */
+  timeoutsMs?: Record<string, number>;
+}
+
+/** What every function of the local deployment may read: the stack's resources. */
+export function stackEnvironment(cfg: LocalConfig): EnvValues {
+  return {
+    CATALOG_TABLE_NAME: cfg.catalogTable,
+    BUCKET_NAME: cfg.bucket,
+    SNAPSHOT_STATE_MACHINE_ARN: localStateMachineArn(SNAPSHOT_STATE_MACHINE),
+    RESTORE_STATE_MACHINE_ARN: localStateMachineArn(RESTORE_STATE_MACHINE),
+  };
+}
+
+/**
+ * The local deployment's tuning, by function: what CDK props are on AWS (docs/design.md §8:
+ * ≥ 2× cores segments locally, smaller segments, short waits). Unlisted variables keep the
+ * spec's default.
+ */
+export function localTuning(): Record<string, EnvValues> {
+  const cores = availableParallelism();
+  return {
+    'prepare-snapshot': {
+      MIN_SEGMENTS: 2 * cores,
+      MAX_SEGMENTS: 64,
+      SEGMENT_TARGET_BYTES: 64 * 1024 * 1024,
+      MAP_MAX_CONCURRENCY: 2 * cores,
+    },
+    'restore-create-tables': { MAP_MAX_CONCURRENCY: 2 * cores, TABLE_WAIT_SECONDS: 1 },
+    'restore-load': { WRITE_CONCURRENCY: 8, FENCE_INTERVAL_MS: 500 },
+    'restore-plan-replay': { MAP_MAX_CONCURRENCY: 2 * cores, MAX_PARTITIONS: 64 },
+    'restore-replay': { WRITE_CONCURRENCY: 8, FENCE_INTERVAL_MS: 500 },
+    'restore-resume': { RESUME_GRACE_MS: 3_000 },
+  };
+}
+
+const knownFunction = (name: string) => {
+  if (!allSpecs.some((spec) => spec.name === name))
+    throw new Error(`local function overrides: no function named ${name}`);
+};
+
+function checkOverrides(overrides: LocalFunctionOverrides): void {
+  for (const name of [...Object.keys(overrides.env ?? {}), ...Object.keys(overrides.timeoutsMs ?? {})])
+    knownFunction(name);
+}
+
+/**
+ * The exact environment variables `spec`'s function gets locally: the stack's values it reads,
+ * the local tuning, then `overrides.env[spec.name]`; checked against the spec's schema. The
+ * bundled mode (local/bundles.ts) hands the same to its worker threads.
+ */
+export function localEnvironment(
+  spec: AnySpec,
+  cfg: LocalConfig,
+  overrides: LocalFunctionOverrides = {},
+): Record<string, string> {
+  checkOverrides(overrides);
+  const own = overrides.env?.[spec.name] ?? {};
+  const declared = new Set(Object.keys(spec.env.shape));
+  for (const name of Object.keys(own))
+    if (!declared.has(name))
+      throw new Error(`local function overrides: ${spec.name} has no variable ${name}`);
+  const merged: EnvValues = { ...stackEnvironment(cfg), ...localTuning()[spec.name], ...own };
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(merged))
+    if (declared.has(name) && value !== undefined) env[name] = String(value);
+  parseEnv(spec.env, env);
+  return env;
+}
+
+/** The function's local timeout (ms): the deployed one, or `overrides.timeoutsMs[spec.name]`. */
+export const localTimeoutMs = (spec: AnySpec, overrides: LocalFunctionOverrides = {}): number =>
+  overrides.timeoutsMs?.[spec.name] ?? spec.timeoutSeconds * 1000;
+
+/** Metrics kept nowhere: the local cloud has no CloudWatch (EMF on stdout would only be noise). */
+class LocalMetrics extends Metrics {
+  override publishStoredMetrics(): this {
+    this.clearMetrics();
+    return this;
+  }
+  override singleMetric(): Metrics {
+    return new LocalMetrics({ namespace: METRIC_NAMESPACE, serviceName: METRIC_SERVICE, singleMetric: true });
+  }
+}
+
+/** Logs of local invocations: silent unless REWIND_LOCAL_LOG_LEVEL (DEBUG, INFO, WARN, ERROR) asks. */
+export function localTelemetry(): Telemetry {
+  const level = process.env.REWIND_LOCAL_LOG_LEVEL?.toUpperCase() ?? 'SILENT';
+  return {
+    logger: new Logger({ serviceName: METRIC_SERVICE, logLevel: level as 'SILENT' }),
+    metrics: new LocalMetrics({ namespace: METRIC_NAMESPACE, serviceName: METRIC_SERVICE }),
+  };
+}
+
+/** The emulator-bound clients every local function shares. */
+export function localClients(cfg: LocalConfig): FunctionClients {
+  return {
+    dynamodb: dynamoClient(cfg),
+    s3: s3Client(cfg),
+    sfn: sfnClient(cfg),
+    kinesis: kinesisClient(cfg),
+  };
+}
+
+/** One registry entry per spec (functions/specs.ts `allSpecs`). */
 export function createLocalFunctions(
   cfg: LocalConfig,
-  overrides: Partial<LocalFunctionSettings> = {},
+  overrides: LocalFunctionOverrides = {},
 ): LocalFunctionRegistry {
-  const settings = { ...defaultLocalSettings(), ...overrides };
-  const restore = { ...defaultRestoreSettings(), ...overrides.restore };
-  const dynamodb = dynamoClient(cfg);
-  const catalog = new DynamoCatalog(dynamodb, cfg.catalogTable);
-  const store = new S3ObjectStore(s3Client(cfg), cfg.bucket);
-  const sfn = sfnClient(cfg);
-  const logCatalog = new DynamoLogCatalog(dynamodb, cfg.catalogTable);
-  const kinesis = kinesisClient(cfg);
-
-  const snapshotAndLog: Record<string, (event: unknown) => Promise<unknown>> = {
-    [snapshotFunctions.prepareSnapshot.name]: (event) =>
-      prepareSnapshot(event, {
-        catalog,
-        dynamodb,
-        now: nowMicros,
-        config: {
-          targetBytesPerSegment: settings.targetBytesPerSegment,
-          minSegments: settings.minSegments,
-          maxSegments: settings.maxSegments,
-          maxConcurrency: settings.maxConcurrency,
+  checkOverrides(overrides);
+  const clients = localClients(cfg);
+  const telemetry = localTelemetry();
+  return Object.fromEntries(
+    allSpecs.map((spec) => {
+      const env = localEnvironment(spec, cfg, overrides);
+      return [
+        spec.name,
+        {
+          timeoutMs: localTimeoutMs(spec, overrides),
+          handler: (payload, context) =>
+            invokeSpec(
+              spec,
+              payload,
+              env,
+              { clients, remainingMs: () => context.getRemainingTimeInMillis() },
+              telemetry,
+            ),
         },
-      }),
-    [snapshotFunctions.scanSegment.name]: (event) => {
-      const deadline = Date.now() + settings.segmentTimeLimitMs;
-      return scanSegment(event, {
-        dynamodb,
-        store,
-        remainingMs: () => deadline - Date.now(),
-        config: {
-          chunkMaxRawBytes: settings.chunkMaxRawBytes,
-          timeReserveMs: settings.timeReserveMs,
-          pageLimit: settings.pageLimit,
-        },
-      });
-    },
-    [snapshotFunctions.finalizeSnapshot.name]: (event) =>
-      finalizeSnapshot(event, {
-        catalog,
-        dynamodb,
-        store,
-        now: nowMicros,
-        config: { skewMarginMicros: settings.skewMarginMs * 1000 },
-      }),
-    [snapshotFunctions.failSnapshot.name]: (event) => failSnapshot(event, { catalog }),
-    [startBackupFunction.name]: (event) =>
-      startBackup(event, {
-        catalog,
-        sfn,
-        stateMachineArn: localStateMachineArn(SNAPSHOT_STATE_MACHINE),
-        now: nowMicros,
-      }),
-    // Lambda's Kinesis event in, `{ batchItemFailures }` out (what the event source reads).
-    [logFunctions.shipLog.name]: async (event) => {
-      const { batchItemFailures } = await shipLog(event, { store, logCatalog, now: nowMicros });
-      return { batchItemFailures };
-    },
-    [logFunctions.recordGap.name]: (event) =>
-      recordGap(event, {
-        logCatalog,
-        now: nowMicros,
-        config: { marginMicros: settings.propagationMarginMs * 1000 },
-      }),
-    [logFunctions.advanceCheckpoint.name]: (event) =>
-      advanceCheckpoint(event, {
-        catalog,
-        logCatalog,
-        kinesis,
-        now: nowMicros,
-        config: { marginMicros: settings.propagationMarginMs * 1000, shardConcurrency: 8 },
-      }),
-    [deleteBackupFunction.name]: (event) => deleteBackup(event, { catalog, store, now: nowMicros }),
-    [sweepRetentionFunction.name]: (event) =>
-      sweepRetention(event, {
-        catalog,
-        logCatalog,
-        store,
-        now: nowMicros,
-        config: {
-          marginMicros: settings.skewMarginMs * 1000,
-          failedGraceMicros: DEFAULT_FAILED_GRACE_MICROS,
-        },
-      }),
-  };
-  return { ...bareRegistry(snapshotAndLog), ...restoreLocalFunctions(cfg, restore, settings.skewMarginMs) };
+      ];
+    }),
+  );
 }
 
 /** The state machine files, with each `${…FunctionArn}` substituted by the local function name. */
 export function localStateMachines(): LocalStateMachine[] {
-  const substitutions = Object.fromEntries(
-    [...Object.values(snapshotFunctions), ...Object.values(restoreFunctions)].map((f) => [
-      f.substitution,
-      f.name,
-    ]),
-  );
+  const substitutions = Object.fromEntries(taskSpecs.map((spec) => [substitutionOf(spec), spec.name]));
   return [
     {
       name: SNAPSHOT_STATE_MACHINE,
@@ -197,114 +187,4 @@ export function localStateMachines(): LocalStateMachine[] {
       substitutions,
     },
   ];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Restore (DESIGN.md §3, §8): the same run() functions as the restore handlers.
-
-export const RESTORE_STATE_MACHINE = 'rewind-restore';
-
-export interface LocalRestoreSettings {
-  /** Simulated Lambda timeout of restore-load; its nextChunk loop starts below it. */
-  loadTimeLimitMs: number;
-  loadTimeReserveMs: number;
-  writeConcurrency: number;
-  maxConcurrency: number;
-  targetRecordsPerPartition: number;
-  maxPartitions: number;
-  tableWaitSeconds: number;
-  /** See functions/env.ts RESUME_GRACE_MS; workers check their attempt every fenceIntervalMs. */
-  resumeGraceMs: number;
-  fenceIntervalMs: number;
-}
-
-export const defaultRestoreSettings = (): LocalRestoreSettings => ({
-  loadTimeLimitMs: 900_000,
-  loadTimeReserveMs: 120_000,
-  writeConcurrency: 8,
-  maxConcurrency: 2 * availableParallelism(),
-  targetRecordsPerPartition: 250_000,
-  maxPartitions: 64,
-  tableWaitSeconds: 1,
-  resumeGraceMs: 3_000,
-  fenceIntervalMs: 500,
-});
-
-export function restoreLocalFunctions(
-  cfg: LocalConfig,
-  settings: LocalRestoreSettings,
-  skewMarginMs: number,
-): LocalFunctionRegistry {
-  const dynamodb = dynamoClient(cfg);
-  const catalog = new DynamoCatalog(dynamodb, cfg.catalogTable);
-  const logCatalog = new DynamoLogCatalog(dynamodb, cfg.catalogTable);
-  const restoreCatalog = new DynamoRestoreCatalog(dynamodb, cfg.catalogTable);
-  const store = new S3ObjectStore(s3Client(cfg), cfg.bucket);
-  const tables = new DynamoTargetTables(dynamodb);
-  const executions = new SfnRestoreExecutions(sfnClient(cfg), localStateMachineArn(RESTORE_STATE_MACHINE));
-  const manifests = new ManifestCache();
-  const now = nowMicros;
-  const mapConcurrency = settings.maxConcurrency;
-  return bareRegistry({
-    [startRestoreFunction.name]: (event) =>
-      startRestore(event, {
-        catalog,
-        logCatalog,
-        restoreCatalog,
-        tables,
-        executions,
-        now,
-        config: { skewMarginMicros: skewMarginMs * 1000 },
-      }),
-    [resumeRestoreFunction.name]: (event) =>
-      restoreResume(event, { restoreCatalog, executions, now, config: { graceMs: settings.resumeGraceMs } }),
-    [restoreFunctions.createTables.name]: (event) =>
-      restoreCreateTables(event, {
-        restoreCatalog,
-        store,
-        tables,
-        now,
-        manifests,
-        config: { maxConcurrency: mapConcurrency, waitSeconds: settings.tableWaitSeconds },
-      }),
-    [restoreFunctions.load.name]: (event) => {
-      const deadline = Date.now() + settings.loadTimeLimitMs;
-      return restoreLoad(event, {
-        restoreCatalog,
-        store,
-        tables,
-        manifests,
-        remainingMs: () => deadline - Date.now(),
-        config: {
-          writeConcurrency: settings.writeConcurrency,
-          timeReserveMs: settings.loadTimeReserveMs,
-          fenceIntervalMs: settings.fenceIntervalMs,
-        },
-      });
-    },
-    [restoreFunctions.planReplay.name]: (event) =>
-      restorePlanReplay(event, {
-        restoreCatalog,
-        logCatalog,
-        store,
-        now,
-        manifests,
-        config: {
-          targetRecordsPerPartition: settings.targetRecordsPerPartition,
-          maxPartitions: settings.maxPartitions,
-          maxConcurrency: mapConcurrency,
-        },
-      }),
-    [restoreFunctions.replay.name]: (event) =>
-      restoreReplay(event, {
-        restoreCatalog,
-        logCatalog,
-        store,
-        tables,
-        config: { writeConcurrency: settings.writeConcurrency, fenceIntervalMs: settings.fenceIntervalMs },
-      }),
-    [restoreFunctions.verify.name]: (event) =>
-      restoreVerify(event, { restoreCatalog, store, tables, now, manifests }),
-    [restoreFunctions.fail.name]: (event) => restoreFail(event, { restoreCatalog, now }),
-  });
 }

@@ -2,9 +2,12 @@ import { join, resolve } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoCatalog } from '../../functions/adapters/dynamo-catalog';
 import type { S3ObjectStore } from '../../functions/adapters/s3-object-store';
-import type { lambdaClient } from '../../local/clients';
+import { prepareSnapshotSpec } from '../../functions/prepare-snapshot/spec';
+import { scanSegmentSpec } from '../../functions/scan-segment/spec';
+import { parseEnv } from '../../functions/spec';
+import type { LocalConfig, lambdaClient } from '../../local/clients';
 import type { LocalCloud } from '../../local/cloud';
-import type { LocalFunctionSettings } from '../../local/functions';
+import { type LocalFunctionOverrides, localEnvironment, localTimeoutMs } from '../../local/functions';
 import { type CpuSplit, cpuMeter, type SendTimer } from '../support';
 
 /** What every part of the snapshot benchmark shares: names, the measured variants, one run's record. */
@@ -48,6 +51,27 @@ export interface Measurement {
   phases?: { prepare: number; scans: number; finalize: number };
 }
 
+/**
+ * The snapshot settings the local functions run with (their specs parsing the local environment,
+ * with the bench's overrides), for the variants that call the same code directly.
+ */
+export function benchSettings(cfg: LocalConfig, overrides: LocalFunctionOverrides = {}) {
+  const prepare = parseEnv(prepareSnapshotSpec.env, localEnvironment(prepareSnapshotSpec, cfg, overrides));
+  const scan = parseEnv(scanSegmentSpec.env, localEnvironment(scanSegmentSpec, cfg, overrides));
+  return {
+    targetBytesPerSegment: prepare.SEGMENT_TARGET_BYTES,
+    minSegments: prepare.MIN_SEGMENTS,
+    maxSegments: prepare.MAX_SEGMENTS,
+    maxConcurrency: prepare.MAP_MAX_CONCURRENCY,
+    chunkMaxRawBytes: scan.CHUNK_MAX_RAW_BYTES,
+    timeReserveMs: scan.TIME_RESERVE_MS,
+    pageLimit: scan.SCAN_PAGE_LIMIT,
+    /** scan-segment's local timeout: its LastEvaluatedKey loop starts below it. */
+    segmentTimeLimitMs: localTimeoutMs(scanSegmentSpec, overrides),
+  };
+}
+export type BenchSettings = ReturnType<typeof benchSettings>;
+
 /** The table-independent setup every variant runs with, so all compare on equal terms. */
 export interface Context {
   cloud: LocalCloud;
@@ -58,7 +82,7 @@ export interface Context {
   store: S3ObjectStore;
   catalog: DynamoCatalog;
   plane: PipelinePlane;
-  settings: LocalFunctionSettings;
+  settings: BenchSettings;
   tag: () => string;
 }
 

@@ -34,9 +34,10 @@ import { CATALOG_SCHEMA_VERSION } from '../../functions/core/catalog-model';
 import { chooseSegmentCount } from '../../functions/core/segments';
 import { dynamoClient, s3Client } from '../../local/clients';
 import { type LocalCloud, rewindCloudOptions, startLocalCloud } from '../../local/cloud';
-import { defaultLocalSettings, type LocalFunctionSettings } from '../../local/functions';
+import type { LocalFunctionOverrides } from '../../local/functions';
 import { fmt, fmtInt, intSetting, loadDemoOrders, log, timeSends } from '../support';
 import {
+  benchSettings,
   CLUSTER,
   type Context,
   type Measurement,
@@ -60,10 +61,11 @@ async function main(): Promise<void> {
   const measureRss = intSetting('rss', 'BENCH_RSS', 1) !== 0;
   const pageLimit = intSetting('page-limit', 'BENCH_PAGE_LIMIT', 0);
   const minSegments = intSetting('min-segments', 'BENCH_MIN_SEGMENTS', 0);
-  const overrides: Partial<LocalFunctionSettings> = {
-    ...(pageLimit > 0 ? { pageLimit } : {}),
-    ...(minSegments > 0 ? { minSegments } : {}),
+  const env: NonNullable<LocalFunctionOverrides['env']> = {
+    ...(pageLimit > 0 ? { 'scan-segment': { SCAN_PAGE_LIMIT: pageLimit } } : {}),
+    ...(minSegments > 0 ? { 'prepare-snapshot': { MIN_SEGMENTS: minSegments } } : {}),
   };
+  const overrides: LocalFunctionOverrides = Object.keys(env).length > 0 ? { env } : {};
   if (items < 1) throw new Error('--items must be at least 1');
 
   const started = Date.now();
@@ -104,7 +106,7 @@ async function main(): Promise<void> {
     log(`starting local cloud in ${dir}`);
     cloud = await startLocalCloud(await rewindCloudOptions(dir));
     const cfg = cloud.config;
-    const settings: LocalFunctionSettings = { ...defaultLocalSettings(), ...overrides };
+    const settings = benchSettings(cfg, overrides);
     plane = await pipelinePlane(cloud, overrides);
     const loader = dynamoClient(cfg);
     const scanClient = dynamoClient(cfg);

@@ -1,9 +1,9 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { startBackupFunction } from '../../functions/env';
+import { startBackupSpec } from '../../functions/start-backup/spec';
 import { type LocalConfig, lambdaClient } from '../../local/clients';
 import type { LocalCloud } from '../../local/cloud';
 import { type LocalFunctionRegistry, startControlPlane } from '../../local/control-plane';
-import { createLocalFunctions, type LocalFunctionSettings, localStateMachines } from '../../local/functions';
+import { createLocalFunctions, type LocalFunctionOverrides, localStateMachines } from '../../local/functions';
 import { type Context, type Measurement, measure, type PipelinePlane } from './context';
 
 // Variant E: the real pipeline, from the start-backup Invoke to the backup COMPLETED.
@@ -15,7 +15,7 @@ import { type Context, type Measurement, measure, type PipelinePlane } from './c
  */
 export async function pipelinePlane(
   cloud: LocalCloud,
-  overrides: Partial<LocalFunctionSettings>,
+  overrides: LocalFunctionOverrides,
 ): Promise<PipelinePlane> {
   const cfg = cloud.config;
   if (Object.keys(overrides).length === 0) {
@@ -55,7 +55,7 @@ export async function pipeline(ctx: Context, cluster: string, round: number): Pr
     invokedAt = Date.now();
     const response = await ctx.plane.lambda.send(
       new InvokeCommand({
-        FunctionName: startBackupFunction.name,
+        FunctionName: startBackupSpec.name,
         Payload: new TextEncoder().encode(JSON.stringify({ cluster, kind: 'manual' })),
       }),
     );

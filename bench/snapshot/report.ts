@@ -2,9 +2,16 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { SetComparison } from '../../demo/snapshot-check';
-import type { LocalFunctionSettings } from '../../local/functions';
+import type { LocalFunctionOverrides } from '../../local/functions';
 import { type CpuSplit, fmt, fmtInt, MB, median, processName, renderTable } from '../support';
-import { type Measurement, RESULT_PATH, ROOT, VARIANT_LABEL, type VariantId } from './context';
+import {
+  type BenchSettings,
+  type Measurement,
+  RESULT_PATH,
+  ROOT,
+  VARIANT_LABEL,
+  type VariantId,
+} from './context';
 import { type CpuCosts, cpuCostTable } from './cpu-costs';
 import { type WorkerRss, workerRssReport, workerRssResult } from './worker-rss';
 
@@ -14,8 +21,8 @@ export interface SnapshotBenchRun {
   rounds: number;
   rssSmall: number;
   breakdown: boolean;
-  overrides: Partial<LocalFunctionSettings>;
-  settings: LocalFunctionSettings;
+  overrides: LocalFunctionOverrides;
+  settings: BenchSettings;
   segments: number;
   concurrency: number;
   tableSizeBytes: number;

@@ -15,7 +15,7 @@ import { partReportKey } from '../../functions/core/keys';
 import { type PartReport, partReport } from '../../functions/core/manifest';
 import { run } from '../../functions/scan-segment/run';
 import { dynamoClient, readLocalConfig, s3Client } from '../../local/clients';
-import { defaultLocalSettings } from '../../local/functions';
+import { benchSettings } from './context';
 
 export interface SegmentWorkerResult {
   mode: 'idle' | 'worker';
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const dynamodb = dynamoClient(cfg);
   const s3 = s3Client(cfg);
   const store = new S3ObjectStore(s3, cfg.bucket);
-  const settings = defaultLocalSettings();
+  const settings = benchSettings(cfg);
   try {
     await dynamodb.send(new DescribeTableCommand({ TableName: table }));
     await s3.send(new HeadBucketCommand({ Bucket: cfg.bucket }));

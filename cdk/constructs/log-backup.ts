@@ -10,16 +10,17 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { advanceCheckpointSpec } from '../../functions/advance-checkpoint/spec';
 import { FORMAT_PREFIX } from '../../functions/core/keys';
 import { logStreamName } from '../../functions/core/log-format';
-import { advanceCheckpointEnv, logFunctions, recordGapEnv, shipLogEnv } from '../../functions/env';
+import { recordGapSpec } from '../../functions/record-gap/spec';
+import { shipLogSpec } from '../../functions/ship-log/spec';
 import type { BackupStore } from './backup-store';
-import { nodeFunction } from './node-function';
-import { functionEnvironment } from './snapshot-pipeline';
+import { specFunction } from './node-function';
 
 export interface LogBackupProps {
   store: BackupStore;
-  /** How far a change may trail its Kinesis arrival (ms); see functions/env.ts. Default 1000. */
+  /** The stack's propagation margin (ms, functions/env.ts `propagationMargin`); unset: the schema's default. */
   propagationMarginMs?: number;
   /** Attempts ship-log gets per batch (after bisecting) before it goes to the gap queue. Default 5. */
   retryAttempts?: number;
@@ -56,33 +57,18 @@ export class LogBackup extends Construct {
     const margin = { PROPAGATION_MARGIN_MS: props.propagationMarginMs };
     this.retryAttempts = props.retryAttempts ?? 5;
 
-    this.shipLog = nodeFunction(this, 'ShipLog', {
-      ...logFunctions.shipLog,
-      description: 'Rewind: ships DynamoDB change records from Kinesis to S3 log segments',
-      memorySize: 1024,
-      timeout: Duration.minutes(5),
-      environment: functionEnvironment(shipLogEnv, {
-        CATALOG_TABLE_NAME: catalog.tableName,
-        BUCKET_NAME: bucket.bucketName,
-        ...margin,
-      }),
+    this.shipLog = specFunction(this, 'ShipLog', shipLogSpec, {
+      CATALOG_TABLE_NAME: catalog.tableName,
+      BUCKET_NAME: bucket.bucketName,
+      ...margin,
     });
-    this.recordGap = nodeFunction(this, 'RecordGap', {
-      ...logFunctions.recordGap,
-      description: 'Rewind: records a log gap for a Kinesis batch ship-log gave up on',
-      memorySize: 256,
-      timeout: Duration.minutes(1),
-      environment: functionEnvironment(recordGapEnv, { CATALOG_TABLE_NAME: catalog.tableName, ...margin }),
+    this.recordGap = specFunction(this, 'RecordGap', recordGapSpec, {
+      CATALOG_TABLE_NAME: catalog.tableName,
+      ...margin,
     });
-    this.advanceCheckpoint = nodeFunction(this, 'AdvanceCheckpoint', {
-      ...logFunctions.advanceCheckpoint,
-      description: 'Rewind: advances each cluster log checkpoint across idle shards',
-      memorySize: 512,
-      timeout: Duration.seconds(50),
-      environment: functionEnvironment(advanceCheckpointEnv, {
-        CATALOG_TABLE_NAME: catalog.tableName,
-        ...margin,
-      }),
+    this.advanceCheckpoint = specFunction(this, 'AdvanceCheckpoint', advanceCheckpointSpec, {
+      CATALOG_TABLE_NAME: catalog.tableName,
+      ...margin,
     });
 
     this.gapQueue = new sqs.Queue(this, 'GapQueue', {

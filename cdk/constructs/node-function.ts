@@ -46,7 +46,8 @@ export function checkedEnvironment<S extends z.ZodObject>(
   return out;
 }
 
-export interface FunctionSpec {
+/** What `nodeFunction` needs: a spec's fields with the checked environment (see `specFunction`). */
+export interface NodeFunctionProps {
   name: string;
   entry: string;
   description: string;
@@ -56,7 +57,7 @@ export interface FunctionSpec {
 }
 
 /** A Rewind Lambda function (Node 22, arm64, ESM bundle, X-Ray) with its own log group. */
-export function nodeFunction(scope: Construct, id: string, spec: FunctionSpec): NodejsFunction {
+export function nodeFunction(scope: Construct, id: string, spec: NodeFunctionProps): NodejsFunction {
   const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
     retention: logs.RetentionDays.THREE_MONTHS,
     removalPolicy: RemovalPolicy.DESTROY,

@@ -6,23 +6,17 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
-import {
-  restoreCreateTablesEnv,
-  restoreFailEnv,
-  restoreFunctions,
-  restoreLoadEnv,
-  restorePlanReplayEnv,
-  restoreReplayEnv,
-  restoreVerifyEnv,
-  resumeRestoreEnv,
-  resumeRestoreFunction,
-  startRestoreEnv,
-  startRestoreFunction,
-} from '../../functions/env';
+import { restoreCreateTablesSpec } from '../../functions/restore-create-tables/spec';
+import { restoreFailSpec } from '../../functions/restore-fail/spec';
+import { restoreLoadSpec } from '../../functions/restore-load/spec';
+import { restorePlanReplaySpec } from '../../functions/restore-plan-replay/spec';
+import { restoreReplaySpec } from '../../functions/restore-replay/spec';
+import { restoreResumeSpec } from '../../functions/restore-resume/spec';
+import { restoreVerifySpec } from '../../functions/restore-verify/spec';
+import { restoreTaskSpecs, substitutionsFor } from '../../functions/specs';
 import { startRestoreSpec } from '../../functions/start-restore/spec';
 import { aslStateMachine } from './asl-state-machine';
-import { nodeFunction, specFunction } from './node-function';
-import { functionEnvironment } from './snapshot-pipeline';
+import { specFunction } from './node-function';
 
 /** The ASL file CDK deploys and the local runner executes. */
 export const RESTORE_DEFINITION = 'statemachines/restore.asl.json';
@@ -62,15 +56,15 @@ export interface RestorePipelineProps {
   store: RestoreStore;
   /** Path of the restore ASL file, relative to the repository root. Default `statemachines/restore.asl.json`. */
   definitionPath?: string;
-  /** Must equal the snapshot pipeline's (a snapshot's log window starts at startTs minus it). */
+  /** The stack's clock-skew margin (ms): the snapshot pipeline's (a snapshot's log window starts at startTs minus it). */
   skewMarginMs?: number;
   tuning?: {
     createTables?: Pick<
-      z.input<typeof restoreCreateTablesEnv>,
+      z.input<typeof restoreCreateTablesSpec.env>,
       'MAP_MAX_CONCURRENCY' | 'WARM_WRITES_PER_SECOND'
     >;
     planReplay?: Pick<
-      z.input<typeof restorePlanReplayEnv>,
+      z.input<typeof restorePlanReplaySpec.env>,
       'MAP_MAX_CONCURRENCY' | 'TARGET_RECORDS_PER_PARTITION' | 'MAX_PARTITIONS'
     >;
     writeConcurrency?: number;
@@ -78,8 +72,8 @@ export interface RestorePipelineProps {
 }
 
 /**
- * Point-in-time restore (DESIGN.md §3, §8): the functions of `restoreFunctions`, start-restore
- * and restore-resume (functions/env.ts), and the "restore" state machine deployed from the shared
+ * Point-in-time restore (DESIGN.md §3, §8): the functions of `restoreTaskSpecs`, start-restore
+ * and restore-resume (functions/specs.ts), and the "restore" state machine deployed from the shared
  * ASL file with each `${…FunctionArn}` substitution resolved to its function.
  *
  * Restores create new tables whose names the caller chooses (a target prefix), so table
@@ -106,64 +100,34 @@ export class RestorePipeline extends Construct {
     const tuning = props.tuning ?? {};
     const writes = { WRITE_CONCURRENCY: tuning.writeConcurrency };
 
-    this.createTables = nodeFunction(this, 'CreateTables', {
-      ...restoreFunctions.createTables,
-      description: 'Rewind restore: creates the target tables and plans the load',
-      memorySize: 512,
-      timeout: Duration.minutes(5),
-      environment: functionEnvironment(restoreCreateTablesEnv, { ...storage, ...tuning.createTables }),
+    this.createTables = specFunction(this, 'CreateTables', restoreCreateTablesSpec, {
+      ...storage,
+      ...tuning.createTables,
     });
-    this.load = nodeFunction(this, 'Load', {
-      ...restoreFunctions.load,
-      description: 'Rewind restore: loads snapshot chunks into a target table',
-      memorySize: 1024,
-      timeout: Duration.minutes(15),
-      environment: functionEnvironment(restoreLoadEnv, { ...storage, ...writes }),
+    this.load = specFunction(this, 'Load', restoreLoadSpec, { ...storage, ...writes });
+    this.planReplay = specFunction(this, 'PlanReplay', restorePlanReplaySpec, {
+      ...storage,
+      ...tuning.planReplay,
     });
-    this.planReplay = nodeFunction(this, 'PlanReplay', {
-      ...restoreFunctions.planReplay,
-      description: 'Rewind restore: partitions the log window for replay',
-      memorySize: 1024,
-      timeout: Duration.minutes(5),
-      environment: functionEnvironment(restorePlanReplayEnv, { ...storage, ...tuning.planReplay }),
-    });
-    this.replay = nodeFunction(this, 'Replay', {
-      ...restoreFunctions.replay,
-      description: 'Rewind restore: replays one partition of the change log',
-      memorySize: 2048,
-      timeout: Duration.minutes(15),
-      environment: functionEnvironment(restoreReplayEnv, { ...storage, ...writes }),
-    });
-    this.verify = nodeFunction(this, 'Verify', {
-      ...restoreFunctions.verify,
-      description: 'Rewind restore: counts the target tables and marks the restore COMPLETED',
-      memorySize: 512,
-      timeout: Duration.minutes(15),
-      environment: functionEnvironment(restoreVerifyEnv, { ...storage }),
-    });
-    this.fail = nodeFunction(this, 'Fail', {
-      ...restoreFunctions.fail,
-      description: 'Rewind restore: marks a restore FAILED',
-      memorySize: 256,
-      timeout: Duration.minutes(1),
-      environment: functionEnvironment(restoreFailEnv, { CATALOG_TABLE_NAME: catalog.tableName }),
-    });
+    this.replay = specFunction(this, 'Replay', restoreReplaySpec, { ...storage, ...writes });
+    this.verify = specFunction(this, 'Verify', restoreVerifySpec, storage);
+    this.fail = specFunction(this, 'Fail', restoreFailSpec, { CATALOG_TABLE_NAME: catalog.tableName });
 
-    const functions: Record<keyof typeof restoreFunctions, NodejsFunction> = {
-      createTables: this.createTables,
-      load: this.load,
-      planReplay: this.planReplay,
-      replay: this.replay,
-      verify: this.verify,
-      fail: this.fail,
+    const functions: Record<string, NodejsFunction> = {
+      'restore-create-tables': this.createTables,
+      'restore-load': this.load,
+      'restore-plan-replay': this.planReplay,
+      'restore-replay': this.replay,
+      'restore-verify': this.verify,
+      'restore-fail': this.fail,
     };
     const machine = aslStateMachine(this, {
       nameSuffix: 'restore',
       description: 'Rewind restore state machine',
       definitionPath: props.definitionPath ?? RESTORE_DEFINITION,
-      functions: (Object.keys(restoreFunctions) as (keyof typeof restoreFunctions)[]).map((name) => ({
-        substitution: restoreFunctions[name].substitution,
-        fn: functions[name],
+      functions: substitutionsFor(restoreTaskSpecs, functions).map(({ substitution, value }) => ({
+        substitution,
+        fn: value,
       })),
       timeout: Duration.hours(48),
     });
@@ -175,15 +139,9 @@ export class RestorePipeline extends Construct {
       RESTORE_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
       SKEW_MARGIN_MS: props.skewMarginMs,
     });
-    this.resumeRestore = nodeFunction(this, 'ResumeRestore', {
-      ...resumeRestoreFunction,
-      description: 'Rewind: runs a FAILED restore again from where it stopped',
-      memorySize: 256,
-      timeout: Duration.minutes(2),
-      environment: functionEnvironment(resumeRestoreEnv, {
-        CATALOG_TABLE_NAME: catalog.tableName,
-        RESTORE_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
-      }),
+    this.resumeRestore = specFunction(this, 'ResumeRestore', restoreResumeSpec, {
+      CATALOG_TABLE_NAME: catalog.tableName,
+      RESTORE_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
     });
 
     // Least privilege, per function.

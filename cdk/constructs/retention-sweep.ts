@@ -3,19 +3,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { FORMAT_PREFIX } from '../../functions/core/keys';
-import {
-  deleteBackupEnv,
-  deleteBackupFunction,
-  sweepRetentionEnv,
-  sweepRetentionFunction,
-} from '../../functions/env';
+import { deleteBackupSpec } from '../../functions/delete-backup/spec';
+import { sweepRetentionSpec } from '../../functions/sweep-retention/spec';
 import type { BackupStore } from './backup-store';
-import { nodeFunction } from './node-function';
-import { functionEnvironment } from './snapshot-pipeline';
+import { specFunction } from './node-function';
 
 export interface RetentionSweepProps {
   store: BackupStore;
-  /** Must equal the snapshot pipeline's (a snapshot's log window starts at startTs minus it). */
+  /** The stack's clock-skew margin (ms): the snapshot pipeline's (a snapshot's log window starts at startTs minus it). */
   skewMarginMs?: number;
   /** FAILED backups younger than this keep their objects. Default 48. */
   failedGraceHours?: number;
@@ -42,25 +37,12 @@ export class RetentionSweep extends Construct {
     const { bucket, catalog } = props.store;
     const storage = { CATALOG_TABLE_NAME: catalog.tableName, BUCKET_NAME: bucket.bucketName };
 
-    this.sweepRetention = nodeFunction(this, 'SweepRetention', {
-      ...sweepRetentionFunction,
-      description: 'Rewind: deletes backups and log objects outside the retention window (daily, console)',
-      memorySize: 512,
-      timeout: Duration.minutes(15),
-      environment: functionEnvironment(sweepRetentionEnv, {
-        ...storage,
-        SKEW_MARGIN_MS: props.skewMarginMs,
-        FAILED_GRACE_HOURS: props.failedGraceHours,
-      }),
+    this.sweepRetention = specFunction(this, 'SweepRetention', sweepRetentionSpec, {
+      ...storage,
+      SKEW_MARGIN_MS: props.skewMarginMs,
+      FAILED_GRACE_HOURS: props.failedGraceHours,
     });
-    this.deleteBackup = nodeFunction(this, 'DeleteBackup', {
-      ...deleteBackupFunction,
-      description: 'Rewind: deletes one backup of a cluster and its objects (console, CLI)',
-      memorySize: 256,
-      // A run cut short leaves a DELETED backup with objects: the next sweep removes them.
-      timeout: Duration.minutes(5),
-      environment: functionEnvironment(deleteBackupEnv, storage),
-    });
+    this.deleteBackup = specFunction(this, 'DeleteBackup', deleteBackupSpec, storage);
 
     // The schedule invokes the sweep asynchronously. A run is idempotent and convergent, so
     // Lambda may retry a failed one; a retry more than 6 hours late waits for the next day.

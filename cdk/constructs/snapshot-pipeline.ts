@@ -6,41 +6,18 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import { FORMAT_PREFIX } from '../../functions/core/keys';
-import {
-  failSnapshotEnv,
-  finalizeSnapshotEnv,
-  prepareSnapshotEnv,
-  scanSegmentEnv,
-  snapshotFunctions,
-  startBackupEnv,
-  startBackupFunction,
-} from '../../functions/env';
+import { failSnapshotSpec } from '../../functions/fail-snapshot/spec';
+import { finalizeSnapshotSpec } from '../../functions/finalize-snapshot/spec';
+import { prepareSnapshotSpec } from '../../functions/prepare-snapshot/spec';
+import { scanSegmentSpec } from '../../functions/scan-segment/spec';
+import { snapshotTaskSpecs, substitutionsFor } from '../../functions/specs';
+import { startBackupSpec } from '../../functions/start-backup/spec';
 import { aslStateMachine } from './asl-state-machine';
 import type { BackupStore } from './backup-store';
-import { type FunctionSpec, nodeFunction } from './node-function';
+import { specFunction } from './node-function';
 
 /** The ASL file CDK deploys and the local runner executes (DESIGN.md §7). */
 export const SNAPSHOT_DEFINITION = 'statemachines/snapshot.asl.json';
-
-/**
- * The Lambda `environment` for a function, typed from the zod schema its handler parses
- * `process.env` with: a missing variable fails `tsc`, and the values are checked at synth time.
- */
-export function functionEnvironment<S extends z.ZodObject>(
-  schema: S,
-  env: z.input<S>,
-): Record<string, string> {
-  const result = schema.safeParse(env);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new Error(`function environment ${issue?.path.join('.')}: ${issue?.message}`);
-  }
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env as Record<string, unknown>)) {
-    if (value !== undefined) out[name] = String(value);
-  }
-  return out;
-}
 
 export interface SnapshotPipelineProps {
   store: BackupStore;
@@ -48,16 +25,16 @@ export interface SnapshotPipelineProps {
   definitionPath?: string;
   /** Segment sizing and parallelism (prepare-snapshot environment). */
   tuning?: Pick<
-    z.input<typeof prepareSnapshotEnv>,
+    z.input<typeof prepareSnapshotSpec.env>,
     'SEGMENT_TARGET_BYTES' | 'MIN_SEGMENTS' | 'MAX_SEGMENTS' | 'MAP_MAX_CONCURRENCY'
   >;
-  /** Clock-skew margin (ms) between workers and change timestamps (DESIGN.md §3.2). */
+  /** The stack's clock-skew margin (ms, functions/env.ts `skewMargin`); unset: the schema's default. */
   skewMarginMs?: number;
 }
 
 /**
- * The snapshot backup pipeline: the Lambda functions of `snapshotFunctions` and
- * `startBackupFunction` (functions/env.ts), and the "snapshot" state machine deployed from
+ * The snapshot backup pipeline: the Lambda functions of `snapshotTaskSpecs` and start-backup
+ * (functions/specs.ts), and the "snapshot" state machine deployed from
  * the shared ASL file with each `${…FunctionArn}` substitution resolved to its function.
  *
  * Access to source tables is granted per protected cluster (`grantProtectedTables`), so every
@@ -78,66 +55,38 @@ export class SnapshotPipeline extends Construct {
     const _stack = Stack.of(this);
     const storage = { CATALOG_TABLE_NAME: catalog.tableName, BUCKET_NAME: bucket.bucketName };
 
-    this.prepareSnapshot = this.nodeFunction('PrepareSnapshot', {
-      ...snapshotFunctions.prepareSnapshot,
-      description: 'Rewind: registers a snapshot backup and plans its scan segments',
-      memorySize: 512,
-      timeout: Duration.minutes(2),
-      environment: functionEnvironment(prepareSnapshotEnv, { ...storage, ...props.tuning }),
+    this.prepareSnapshot = specFunction(this, 'PrepareSnapshot', prepareSnapshotSpec, {
+      ...storage,
+      ...props.tuning,
     });
-    this.scanSegment = this.nodeFunction('ScanSegment', {
-      ...snapshotFunctions.scanSegment,
-      description: 'Rewind: scans one table segment into gzip NDJSON chunks in S3',
-      memorySize: 1024,
-      timeout: Duration.minutes(15),
-      environment: functionEnvironment(scanSegmentEnv, { ...storage }),
+    this.scanSegment = specFunction(this, 'ScanSegment', scanSegmentSpec, storage);
+    this.finalizeSnapshot = specFunction(this, 'FinalizeSnapshot', finalizeSnapshotSpec, {
+      ...storage,
+      SKEW_MARGIN_MS: props.skewMarginMs,
     });
-    this.finalizeSnapshot = this.nodeFunction('FinalizeSnapshot', {
-      ...snapshotFunctions.finalizeSnapshot,
-      description: 'Rewind: writes the manifest, then marks the snapshot COMPLETED',
-      memorySize: 1024,
-      timeout: Duration.minutes(5),
-      environment: functionEnvironment(finalizeSnapshotEnv, {
-        ...storage,
-        SKEW_MARGIN_MS: props.skewMarginMs,
-      }),
-    });
-    this.failSnapshot = this.nodeFunction('FailSnapshot', {
-      ...snapshotFunctions.failSnapshot,
-      description: 'Rewind: marks a snapshot FAILED and removes its partial objects',
-      memorySize: 512,
-      timeout: Duration.minutes(5),
-      environment: functionEnvironment(failSnapshotEnv, { ...storage }),
-    });
+    this.failSnapshot = specFunction(this, 'FailSnapshot', failSnapshotSpec, storage);
 
-    const functions = {
-      prepareSnapshot: this.prepareSnapshot,
-      scanSegment: this.scanSegment,
-      finalizeSnapshot: this.finalizeSnapshot,
-      failSnapshot: this.failSnapshot,
-    } as const;
+    const functions: Record<string, NodejsFunction> = {
+      'prepare-snapshot': this.prepareSnapshot,
+      'scan-segment': this.scanSegment,
+      'finalize-snapshot': this.finalizeSnapshot,
+      'fail-snapshot': this.failSnapshot,
+    };
     ({ stateMachine: this.stateMachine, stateMachineName: this.stateMachineName } = aslStateMachine(this, {
       nameSuffix: 'snapshot',
       description: 'Rewind snapshot state machine',
       definitionPath: props.definitionPath ?? SNAPSHOT_DEFINITION,
-      functions: (Object.keys(snapshotFunctions) as (keyof typeof snapshotFunctions)[]).map((name) => ({
-        substitution: snapshotFunctions[name].substitution,
-        fn: functions[name],
+      functions: substitutionsFor(snapshotTaskSpecs, functions).map(({ substitution, value }) => ({
+        substitution,
+        fn: value,
       })),
       timeout: Duration.hours(24),
     }));
 
-    this.startBackup = this.nodeFunction('StartBackup', {
-      ...startBackupFunction,
-      description: 'Rewind: starts a snapshot backup of a cluster (schedule, CLI)',
-      memorySize: 256,
-      timeout: Duration.minutes(1),
-      environment: functionEnvironment(startBackupEnv, {
-        CATALOG_TABLE_NAME: catalog.tableName,
-        SNAPSHOT_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
-      }),
+    this.startBackup = specFunction(this, 'StartBackup', startBackupSpec, {
+      CATALOG_TABLE_NAME: catalog.tableName,
+      SNAPSHOT_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
     });
-
     // EventBridge Scheduler invokes Lambda asynchronously: its retry policy covers delivery only;
     // a failed run is retried by Lambda's own async retries, bounded here: a start more than an
     // hour late is dropped (visible in the function's Errors metric) and the next run follows.
@@ -185,9 +134,5 @@ export class SnapshotPipeline extends Construct {
       }),
     );
     for (const table of tables) table.encryptionKey?.grantDecrypt(this.scanSegment);
-  }
-
-  private nodeFunction(id: string, spec: FunctionSpec): NodejsFunction {
-    return nodeFunction(this, id, spec);
   }
 }

@@ -6,8 +6,9 @@ import { InvalidInputError } from '../../functions/core/errors';
 import { RESTORE_REFUSALS, RestoreNotFoundError } from '../../functions/core/restore-errors';
 import { PHASES, progressTotals, type RestoreJob } from '../../functions/core/restore-model';
 import { parseRestoreTarget } from '../../functions/core/restore-plan';
-import { resumeRestoreFunction, startRestoreFunction } from '../../functions/env';
+import { restoreResumeSpec } from '../../functions/restore-resume/spec';
 import type { StartedRestore } from '../../functions/start-restore/schema';
+import { startRestoreSpec } from '../../functions/start-restore/spec';
 import { act, type CliContext, type CommandGroup } from '../context';
 import { EXIT_FAILED, RemoteFunctionError } from '../errors';
 import { fields, iso, table } from '../format';
@@ -93,7 +94,7 @@ export const restoreCommands: CommandGroup = (program: Command, ctx: CliContext)
     .action(
       act(ctx, async (restoreId: string, options: { cluster: string; wait?: boolean }) => {
         const event = { cluster: options.cluster, restoreId };
-        const started = await invokeRestoreFunction(ctx, resumeRestoreFunction.name, event);
+        const started = await invokeRestoreFunction(ctx, restoreResumeSpec.name, event);
         return finish(ctx, options.cluster, started, options.wait);
       }),
     );
@@ -114,7 +115,7 @@ async function startRestore(ctx: CliContext, options: StartOptions): Promise<num
     targetPrefix: options.targetPrefix,
     ...(options.tables ? { tables: options.tables } : {}),
   };
-  const started = await invokeRestoreFunction(ctx, startRestoreFunction.name, event);
+  const started = await invokeRestoreFunction(ctx, startRestoreSpec.name, event);
   return finish(ctx, options.cluster, started, options.wait);
 }
 

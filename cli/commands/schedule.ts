@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { BackupRecord } from '../../functions/core/catalog-model';
 import { formatIsoMicros, type Micros } from '../../functions/core/time';
-import { startBackupFunction } from '../../functions/env';
+import { startBackupSpec } from '../../functions/start-backup/spec';
 import { act, type CliContext, type CommandGroup } from '../context';
 import * as parse from '../validate';
 import { invokeFunction, waitAndReport } from './backup';
@@ -26,7 +26,7 @@ export const scheduleCommands: CommandGroup = (program: Command, ctx: CliContext
     .action(
       act(ctx, async (options: { cluster: string; now?: Micros }) => {
         const target = await ctx.target();
-        const started = (await invokeFunction(target, startBackupFunction.name, {
+        const started = (await invokeFunction(target, startBackupSpec.name, {
           cluster: options.cluster,
           kind: 'auto',
           ...(options.now !== undefined ? { scheduledAt: formatIsoMicros(options.now) } : {}),

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { RetentionDecision } from '../../functions/core/retention';
 import { formatIsoMicros, type Micros } from '../../functions/core/time';
-import { sweepRetentionFunction } from '../../functions/env';
 import type { SweepRetentionResult } from '../../functions/sweep-retention/schema';
+import { sweepRetentionSpec as sweepRetentionFunction } from '../../functions/sweep-retention/spec';
 import { act, type CliContext, type CommandGroup } from '../context';
 import { table } from '../format';
 import * as parse from '../validate';

@@ -7,8 +7,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { type clusterMetric, METRIC_NAMESPACE, METRIC_SERVICE } from '../core/metric-names';
 import type { FunctionClients } from '../spec';
-import { DynamoCatalog } from './dynamo-catalog';
-import { S3ObjectStore } from './s3-object-store';
+import { withProtoKeyRepair } from './proto-key-plugin';
 
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
@@ -21,7 +20,8 @@ let clients: FunctionClients | undefined;
 
 export function awsClients(): FunctionClients {
   clients ??= {
-    dynamodb: new DynamoDBClient({ maxAttempts: 8, retryMode: 'adaptive' }),
+    // withProtoKeyRepair: attributes named __proto__ survive the SDK's deserializer (proto-key-plugin.ts).
+    dynamodb: withProtoKeyRepair(new DynamoDBClient({ maxAttempts: 8, retryMode: 'adaptive' })),
     s3: new S3Client({ maxAttempts: 6 }),
     sfn: new SFNClient({ maxAttempts: 6 }),
     kinesis: new KinesisClient({ maxAttempts: 6 }),
@@ -29,23 +29,21 @@ export function awsClients(): FunctionClients {
   return clients;
 }
 
-export const catalogFor = (tableName: string) => new DynamoCatalog(awsClients().dynamodb, tableName);
-export const storeFor = (bucket: string) => new S3ObjectStore(awsClients().s3, bucket);
-
 export const logger = new Logger({ serviceName: METRIC_SERVICE });
 export const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: METRIC_SERVICE });
 
 /**
  * Publish one value with a `cluster` dimension at once (dimensions `service`, `cluster`: the
- * set the per-cluster alarms watch).
+ * set the per-cluster alarms watch), on `on` (a spec's `respond` passes its telemetry's).
  */
 export function publishClusterMetric(
   cluster: string,
   name: (typeof clusterMetric)[keyof typeof clusterMetric],
   unit: Unit,
   value: number,
+  on: Metrics = metrics,
 ): void {
-  const single = metrics.singleMetric();
+  const single = on.singleMetric();
   single.addDimension('cluster', cluster);
   single.addMetric(name, unit, value);
 }

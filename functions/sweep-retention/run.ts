@@ -22,7 +22,6 @@ export interface SweepRetentionDeps {
   };
 }
 
-export const DEFAULT_FAILED_GRACE_MICROS = 2 * 86_400_000_000;
 const BATCH = 1000;
 const LEFTOVERS = 'deleted earlier: objects left over under its prefix';
 /**

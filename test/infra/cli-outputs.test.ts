@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../cdk/config';
 import { FUNCTION_OUTPUTS } from '../../cli/target';
-import { resumeRestoreFunction, startRestoreFunction } from '../../functions/env';
+import { restoreResumeSpec } from '../../functions/restore-resume/spec';
+import { startRestoreSpec } from '../../functions/start-restore/spec';
 import { synthApp } from './synth';
 
 // The CLI finds a deployed function through the stack output named in FUNCTION_OUTPUTS: an
@@ -34,9 +35,7 @@ describe('stack outputs the CLI reads', () => {
     // Act
     const outputs = outputsOf(app.replica());
     // Assess
-    const restoreOutputs = [startRestoreFunction.name, resumeRestoreFunction.name].map(
-      (n) => FUNCTION_OUTPUTS[n],
-    );
+    const restoreOutputs = [startRestoreSpec.name, restoreResumeSpec.name].map((n) => FUNCTION_OUTPUTS[n]);
     expect(restoreOutputs).toEqual(['StartRestoreFunctionName', 'ResumeRestoreFunctionName']);
     expect(outputs).toEqual(expect.arrayContaining([...restoreOutputs, 'CatalogTableName', 'BucketName']));
   });

@@ -3,7 +3,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig, type RewindConfig } from '../../cdk/config';
 import { TABLE_WRITE_ACTIONS } from '../../cdk/constructs/restore-pipeline';
 import { InvalidInputError } from '../../functions/core/errors';
-import { restoreFunctions } from '../../functions/env';
 import {
   actionsOf,
   flatten,
@@ -328,7 +327,12 @@ describe('restore in the second region', () => {
   const restore = replicaStack.restore;
   const catalogArn = `arn:\${AWS::Partition}:dynamodb:${SECOND}:\${AWS::AccountId}:table/RewindDual-catalog`;
   const restoreFns = [
-    ...Object.keys(restoreFunctions).map((name) => restore[name as keyof typeof restoreFunctions]),
+    restore.createTables,
+    restore.load,
+    restore.planReplay,
+    restore.replay,
+    restore.verify,
+    restore.fail,
     restore.startRestore,
     restore.resumeRestore,
   ];

@@ -8,7 +8,7 @@ import { LogBackup } from '../../cdk/constructs/log-backup';
 import { ProtectedCluster } from '../../cdk/constructs/protected-cluster';
 import { TABLE_WRITE_ACTIONS } from '../../cdk/constructs/restore-pipeline';
 import { SnapshotPipeline } from '../../cdk/constructs/snapshot-pipeline';
-import { restoreFunctions } from '../../functions/env';
+import { restoreTaskSpecs } from '../../functions/specs';
 import { actionsOf, flatten, logicalId, resourcesOf, roleStatements, type Statement, synth } from './synth';
 
 // Prepare: one synthesis shared by the tests of this file (bundling skipped, see synth.ts).
@@ -214,16 +214,16 @@ describe('restore state machine', () => {
     const substitutions = sm.Properties.DefinitionSubstitutions as Record<string, unknown>;
     expect(Object.keys(substitutions).sort()).toEqual([...placeholders].sort());
     const functions = {
-      createTables: restore.createTables,
-      load: restore.load,
-      planReplay: restore.planReplay,
-      replay: restore.replay,
-      verify: restore.verify,
-      fail: restore.fail,
+      'restore-create-tables': restore.createTables,
+      'restore-load': restore.load,
+      'restore-plan-replay': restore.planReplay,
+      'restore-replay': restore.replay,
+      'restore-verify': restore.verify,
+      'restore-fail': restore.fail,
     };
-    for (const [name, spec] of Object.entries(restoreFunctions)) {
-      expect(substitutions[spec.substitution]).toEqual({
-        'Fn::GetAtt': [id(functions[name as keyof typeof functions]), 'Arn'],
+    for (const spec of restoreTaskSpecs) {
+      expect(substitutions[spec.substitution ?? '']).toEqual({
+        'Fn::GetAtt': [id(functions[spec.name as keyof typeof functions]), 'Arn'],
       });
     }
   });

@@ -9,7 +9,8 @@ import { ProtectedCluster } from '../../cdk/constructs/protected-cluster';
 import { RetentionSweep } from '../../cdk/constructs/retention-sweep';
 import { SnapshotPipeline } from '../../cdk/constructs/snapshot-pipeline';
 import { InvalidInputError } from '../../functions/core/errors';
-import { deleteBackupEnv, sweepRetentionEnv } from '../../functions/env';
+import { deleteBackupSpec } from '../../functions/delete-backup/spec';
+import { sweepRetentionSpec } from '../../functions/sweep-retention/spec';
 import { actionsOf, allows, flatten, namesIn, resourcesAllowing, roleStatements, synth } from './synth';
 
 // Prepare: one synthesis shared by the tests of this file (bundling skipped, see synth.ts).
@@ -80,7 +81,7 @@ describe('sweep-retention function', () => {
       CATALOG_TABLE_NAME: { Ref: id(store.catalog) },
       BUCKET_NAME: { Ref: id(store.bucket) },
     });
-    expectEnvironmentFrom(sweepRetentionEnv, fn);
+    expectEnvironmentFrom(sweepRetentionSpec.env, fn);
   });
 
   it('may read, update and delete catalog items (no PutItem, no Scan), only on the catalog', () => {
@@ -209,7 +210,7 @@ describe('delete-backup function', () => {
         Variables: { CATALOG_TABLE_NAME: { Ref: id(store.catalog) }, BUCKET_NAME: { Ref: id(store.bucket) } },
       },
     });
-    expectEnvironmentFrom(deleteBackupEnv, fn);
+    expectEnvironmentFrom(deleteBackupSpec.env, fn);
   });
 
   it('may get and update catalog items only, list v1/ and delete v1/ objects, nothing else', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { snapshotFunctions } from '../../functions/env';
+import { snapshotTaskSpecs } from '../../functions/specs';
 import {
   actionsOf,
   allows,
@@ -109,14 +109,14 @@ describe('snapshot state machine', () => {
     const substitutions = sm.Properties.DefinitionSubstitutions as Record<string, unknown>;
     expect(Object.keys(substitutions).sort()).toEqual([...placeholders].sort());
     const functions = {
-      prepareSnapshot: pipeline.prepareSnapshot,
-      scanSegment: pipeline.scanSegment,
-      finalizeSnapshot: pipeline.finalizeSnapshot,
-      failSnapshot: pipeline.failSnapshot,
+      'prepare-snapshot': pipeline.prepareSnapshot,
+      'scan-segment': pipeline.scanSegment,
+      'finalize-snapshot': pipeline.finalizeSnapshot,
+      'fail-snapshot': pipeline.failSnapshot,
     };
-    for (const [name, spec] of Object.entries(snapshotFunctions)) {
-      expect(substitutions[spec.substitution]).toEqual({
-        'Fn::GetAtt': [id(functions[name as keyof typeof functions]), 'Arn'],
+    for (const spec of snapshotTaskSpecs) {
+      expect(substitutions[spec.substitution ?? '']).toEqual({
+        'Fn::GetAtt': [id(functions[spec.name as keyof typeof functions]), 'Arn'],
       });
     }
   });

@@ -167,7 +167,7 @@ describe('point-in-time restore on the emulators', () => {
     const deps = replayDeps();
     const plane = await privateControlPlane(
       cfg,
-      { restore: { targetRecordsPerPartition: 40 } },
+      { env: { 'restore-plan-replay': { TARGET_RECORDS_PER_PARTITION: 40 } } },
       (registry) => ({
         ...registry,
         'restore-replay': localFunction(async (event) => {
@@ -219,7 +219,7 @@ describe('point-in-time restore on the emulators', () => {
       })(deps.dynamodb);
       const plane = await privateControlPlane(
         cfg,
-        { restore: { targetRecordsPerPartition: 40 } },
+        { env: { 'restore-plan-replay': { TARGET_RECORDS_PER_PARTITION: 40 } } },
         (registry) => ({
           ...registry,
           ...(phase === 'load'

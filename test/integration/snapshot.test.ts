@@ -63,11 +63,11 @@ describe('snapshot backup on the emulators', () => {
       { kind: 'blobs', items: 2_000 },
     ]);
     const plane = await privateControlPlane(cfg, {
-      segmentTimeLimitMs: 1_000,
-      timeReserveMs: 950,
-      pageLimit: 100,
-      chunkMaxRawBytes: 128 * 1024,
-      minSegments: 2,
+      env: {
+        'scan-segment': { TIME_RESERVE_MS: 950, SCAN_PAGE_LIMIT: 100, CHUNK_MAX_RAW_BYTES: 128 * 1024 },
+        'prepare-snapshot': { MIN_SEGMENTS: 2 },
+      },
+      timeoutsMs: { 'scan-segment': 1_000 },
     });
     try {
       // Act
@@ -94,13 +94,17 @@ describe('snapshot backup on the emulators', () => {
   it('marks the backup FAILED, never COMPLETED, when a segment fails; no manifest is written', async () => {
     // Prepare: segment 1 of every table crashes, as a Lambda would.
     const doomed = await demoCluster(cfg, [{ kind: 'orders', items: 500 }]);
-    const plane = await privateControlPlane(cfg, { minSegments: 2 }, (registry) => ({
-      ...registry,
-      'scan-segment': localFunction(async (event, context) => {
-        if ((event as { segment: number }).segment === 1) throw new Error('disk on fire');
-        return registry['scan-segment']?.handler(event, context);
+    const plane = await privateControlPlane(
+      cfg,
+      { env: { 'prepare-snapshot': { MIN_SEGMENTS: 2 } } },
+      (registry) => ({
+        ...registry,
+        'scan-segment': localFunction(async (event, context) => {
+          if ((event as { segment: number }).segment === 1) throw new Error('disk on fire');
+          return registry['scan-segment']?.handler(event, context);
+        }),
       }),
-    }));
+    );
     try {
       // Act
       const backup = await startAndWait(plane.lambda, catalog, doomed.cluster);

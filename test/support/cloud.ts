@@ -7,7 +7,7 @@ import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { type BackupRecord, CATALOG_SCHEMA_VERSION } from '../../functions/core/catalog-model';
 import { dynamoClient, type LocalConfig, lambdaClient, s3Client } from '../../local/clients';
 import { type LocalFunctionRegistry, startControlPlane } from '../../local/control-plane';
-import { createLocalFunctions, type LocalFunctionSettings, localStateMachines } from '../../local/functions';
+import { createLocalFunctions, type LocalFunctionOverrides, localStateMachines } from '../../local/functions';
 
 /** Clients for the shared local cloud of the integration project. */
 export function localClients(cfg: LocalConfig) {
@@ -25,12 +25,13 @@ let seq = 0;
 export const uniqueName = (base: string) => `${base}-${Date.now().toString(36)}-${seq++}`;
 
 /**
- * A control plane of its own (same emulators) whose functions use `settings` — a forced-low
- * time limit, say — and optionally a wrapper that injects faults at the Lambda boundary.
+ * A control plane of its own (same emulators) whose functions use `overrides` — a forced-low
+ * timeout, say (`{ timeoutsMs: { 'scan-segment': 1_000 } }`) — and optionally a wrapper that
+ * injects faults at the Lambda boundary.
  */
 export async function privateControlPlane(
   cfg: LocalConfig,
-  settings: Partial<LocalFunctionSettings>,
+  overrides: LocalFunctionOverrides,
   wrap: (registry: LocalFunctionRegistry) => LocalFunctionRegistry = (r) => r,
 ) {
   const functions: LocalFunctionRegistry = {};
@@ -43,7 +44,7 @@ export async function privateControlPlane(
     ...cfg,
     endpoints: { ...cfg.endpoints, lambda: plane.endpoint, stepfunctions: plane.endpoint },
   };
-  Object.assign(functions, wrap(createLocalFunctions(own, settings)));
+  Object.assign(functions, wrap(createLocalFunctions(own, overrides)));
   return { config: own, lambda: lambdaClient(own), stop: () => plane.stop() };
 }
 

@@ -4,7 +4,7 @@ import { canonicalItem, type Item, itemToJson } from '../../functions/core/dynam
 import type { ChangeRecord } from '../../functions/core/log-format';
 import { formatIsoMicros, type Micros } from '../../functions/core/time';
 import { localStateMachines } from '../../local/functions';
-import { LocalStateMachineRunner, loadDefinition } from '../../local/sfn-runner';
+import { bareRegistry, LocalStateMachineRunner, loadDefinition } from '../../local/sfn-runner';
 import { attributeValue } from '../support/items';
 import { driveExecution, type FakeTable, RestoreWorld } from '../support/restore-fakes';
 
@@ -253,7 +253,7 @@ describe('restore equals the oracle at T (property, in-memory fakes)', () => {
         // Prepare: tables stay CREATING for two describes, so the Wait loop runs.
         const b = await build(s, 2);
         const registry = b.world.registry({ targetRecordsPerPartition: s.perPartition, maxPartitions: 4 });
-        const runner = new LocalStateMachineRunner(text, definition, registry as never, {
+        const runner = new LocalStateMachineRunner(text, definition, bareRegistry(registry as never), {
           waitMs: 0,
           retryIntervalMs: 0,
         });
