@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { CreateTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { DynamoCatalog } from '../functions/adapters/dynamo-catalog';
+import { DynamoRestoreCatalog } from '../functions/adapters/dynamo-restore-catalog';
 import { RewindError } from '../functions/core/errors';
 import {
   type BuildResult,
@@ -15,6 +16,7 @@ import {
 } from './bundles';
 import {
   dynamoClient,
+  LOCAL_ACCOUNT_ID,
   LOCAL_BUCKET,
   LOCAL_CATALOG_TABLE,
   LOCAL_CREDENTIALS,
@@ -34,6 +36,8 @@ import {
 } from './control-plane';
 import { emulatorStateDirs, freePort, type RunningEmulators, startEmulators } from './emulators';
 import { BRIDGE_POSITIONS_FILE, startLocalEventSources } from './event-sources';
+import { RESTORE_STATE_MACHINE, SNAPSHOT_STATE_MACHINE } from './functions';
+import { failInterruptedWork } from './interrupted';
 import { startLocalSchedules } from './schedules';
 
 export interface LocalCloudOptions {
@@ -148,6 +152,31 @@ export async function resetLocalState(dir: string): Promise<string[]> {
   return removed;
 }
 
+/** A resumed folder: backups and restores a stop or crash interrupted end FAILED (local/interrupted.ts). */
+async function failWorkOfEarlierRun(
+  config: LocalConfig,
+  registry: LocalFunctionRegistry,
+  plane: ControlPlane,
+) {
+  const dynamodb = dynamoClient(config);
+  try {
+    const marked = await failInterruptedWork({
+      catalog: new DynamoCatalog(dynamodb, config.catalogTable),
+      restoreCatalog: new DynamoRestoreCatalog(dynamodb, config.catalogTable),
+      registry,
+      stateMachineArn: plane.stateMachineArn,
+      snapshotMachine: SNAPSHOT_STATE_MACHINE,
+      restoreMachine: RESTORE_STATE_MACHINE,
+      region: config.region,
+      account: LOCAL_ACCOUNT_ID,
+    });
+    for (const line of marked)
+      process.stderr.write(`local cloud: ${line} was interrupted by the last stop: marked FAILED\n`);
+  } finally {
+    dynamodb.destroy();
+  }
+}
+
 /** Start emulators, bucket, catalog table and control plane; write `<dir>/local.json`. */
 export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalCloud> {
   const dir = resolve(opts.dir);
@@ -191,6 +220,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
       ...(opts.runner ? { runner: opts.runner } : {}),
     });
     Object.assign(registry, bundled ? bundled.registry : (opts.functions?.(config) ?? {}));
+    await failWorkOfEarlierRun(config, registry, controlPlane);
     await writeLocalConfig(config);
     // Change bridge + Kinesis event-source poller (issue 3): DynamoDB Streams → Kinesis → ship-log.
     const eventSources = startLocalEventSources(config, registry);

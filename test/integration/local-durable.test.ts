@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { advanceCheckpointUntil } from '../../demo/checkpoint-wait';
 import { compareItemSets, setsMatch, tableItems } from '../../demo/snapshot-check';
 import { createDemoTable, demoItem, loadItems, range } from '../../demo/workload';
+import { DynamoCatalog } from '../../functions/adapters/dynamo-catalog';
+import { CATALOG_SCHEMA_VERSION } from '../../functions/core/catalog-model';
 import { dynamoClient } from '../../local/clients';
 import { type LocalCloud, resetLocalState, rewindCloudOptions, startLocalCloud } from '../../local/cloud';
 import { cliRunner } from '../support/cli';
@@ -86,6 +88,46 @@ describe('a durable local cloud', () => {
       expect(setsMatch(comparison), JSON.stringify(comparison)).toBe(true);
     } finally {
       client.destroy();
+    }
+  });
+
+  it('a backup a stop interrupted ends FAILED at the next start, and its cluster backs up again', async () => {
+    // Prepare: what a crash mid-snapshot leaves: a RUNNING backup holding the cluster's lock.
+    const before = cloud ?? (await start());
+    const client = dynamoClient(before.config);
+    const catalog = new DynamoCatalog(client, before.config.catalogTable);
+    await catalog.lockCluster('durable', 'interrupted-1');
+    await catalog.beginBackup({
+      schemaVersion: CATALOG_SCHEMA_VERSION,
+      clusterName: 'durable',
+      backupId: 'interrupted-1',
+      kind: 'manual',
+      status: 'RUNNING',
+      requestedAt: Date.now() * 1000,
+      tables: [],
+      items: 0,
+      rawBytes: 0,
+      storedBytes: 0,
+    });
+    client.destroy();
+    await before.stop();
+    cloud = undefined;
+    // Act
+    const after = await start();
+    const next = await cliRunner(after.config)('backup', 'start', '--cluster', 'durable', '--wait', '--json');
+    // Assess
+    const check = dynamoClient(after.config);
+    try {
+      const interrupted = await new DynamoCatalog(check, after.config.catalogTable).getBackup(
+        'durable',
+        'interrupted-1',
+      );
+      expect(interrupted?.status).toBe('FAILED');
+      expect(interrupted?.failure?.error).toBe('LocalCloudStopped');
+      expect(next.code, next.stderr).toBe(0);
+      expect(next.json()).toMatchObject({ status: 'COMPLETED' });
+    } finally {
+      check.destroy();
     }
   });
 
