@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { InvalidInputError } from '../functions/core/errors';
-import { assertName } from '../functions/core/keys';
+import { assertClusterName } from '../functions/core/keys';
 import { type Micros, parseIsoMicros } from '../functions/core/time';
 
 /**
@@ -25,7 +25,7 @@ export function positiveInt(value: string): number {
 /** A cluster, backup or table name: 1-255 of [A-Za-z0-9_.-] (the S3 key layout's rule). */
 export function name(value: string): string {
   return check(() => {
-    assertName('name', value);
+    assertClusterName('name', value);
     return value;
   });
 }

@@ -6,7 +6,8 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { CATALOG_SCHEMA_VERSION } from '../../functions/core/catalog-model';
 import { InvalidInputError } from '../../functions/core/errors';
-import { assertName } from '../../functions/core/keys';
+import { assertClusterName, assertName } from '../../functions/core/keys';
+import { acknowledgeCustomResourceProvider } from '../nag';
 import type { BackupStore } from './backup-store';
 import { type ClusterSchedule, lambdaSchedule, resolveSchedule } from './cluster-schedules';
 import { ClusterLogStream, type LogBackup } from './log-backup';
@@ -81,7 +82,7 @@ export class ProtectedCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: ProtectedClusterProps) {
     super(scope, id);
-    assertName('cluster name', props.clusterName);
+    assertClusterName('cluster name', props.clusterName);
     if (props.tables.length === 0)
       throw new InvalidInputError('tables', `at least one table for cluster ${props.clusterName}`);
     const retentionDays = props.retentionDays ?? 7;
@@ -246,5 +247,6 @@ export class ProtectedCluster extends Construct {
         }),
       ]),
     });
+    acknowledgeCustomResourceProvider(this);
   }
 }

@@ -29,7 +29,7 @@ export const clusterCommands: CommandGroup = (program: Command, ctx: CliContext)
       'local cloud: protect existing tables as one cluster (re-registering replaces its configuration). ' +
         'On AWS clusters come from the CDK configuration instead.',
     )
-    .requiredOption('--cluster <name>', 'cluster name (1-255 of [A-Za-z0-9_.-])', parse.name)
+    .requiredOption('--cluster <name>', 'cluster name (1-100 of [A-Za-z0-9_.-])', parse.name)
     .requiredOption('--tables <t1,t2>', 'comma-separated names of existing DynamoDB tables', parse.tableList)
     .option(
       '--retention-days <days>',

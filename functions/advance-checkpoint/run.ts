@@ -20,13 +20,14 @@ import {
   type ShardView,
   shardStatuses,
 } from '../core/checkpoint';
-import { parseEvent } from '../core/events';
+import { ClusterNotFoundError } from '../core/errors';
+import { clusterField, parseEvent } from '../core/events';
 import { logStreamName } from '../core/log-format';
 import { LOG_SCHEMA_VERSION, type ShardCheckpoint } from '../core/log-model';
 import { type Micros, millisToMicros } from '../core/time';
 
 /** An EventBridge scheduled event (ignored), or `{"cluster": "shop"}` to advance one cluster. */
-export const advanceCheckpointInput = z.looseObject({ cluster: z.string().min(1).optional() });
+export const advanceCheckpointInput = z.looseObject({ cluster: clusterField.optional() });
 
 export interface AdvanceCheckpointDeps {
   catalog: Pick<Catalog, 'listClusters' | 'getCluster' | 'listBackups'>;
@@ -73,7 +74,7 @@ export async function run(
 ): Promise<{ clusters: ClusterReport[] }> {
   const input = parseEvent(advanceCheckpointInput, event ?? {}, 'advance-checkpoint event');
   const records = input.cluster
-    ? [(await deps.catalog.getCluster(input.cluster)) ?? { clusterName: input.cluster }]
+    ? [await knownCluster(deps.catalog, input.cluster)]
     : (await deps.catalog.listClusters()).filter(isProtected);
   const clusters: ClusterReport[] = [];
   for (const record of records) {
@@ -88,6 +89,12 @@ export async function run(
     clusters.push(report);
   }
   return { clusters };
+}
+
+async function knownCluster(catalog: Pick<Catalog, 'getCluster'>, name: string) {
+  const cluster = await catalog.getCluster(name);
+  if (!cluster) throw new ClusterNotFoundError(name);
+  return cluster;
 }
 
 async function advanceCluster(cluster: string, deps: AdvanceCheckpointDeps): Promise<ClusterReport> {

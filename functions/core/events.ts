@@ -1,5 +1,11 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { InvalidInputError } from './errors';
+import { CLUSTER_NAME, CLUSTER_NAME_RULE } from './keys';
+
+/** The `cluster` field of every event: checked before any AWS call (core/keys.ts CLUSTER_NAME). */
+export const clusterField = z
+  .string({ error: 'a cluster name (string)' })
+  .regex(CLUSTER_NAME, `a cluster name: ${CLUSTER_NAME_RULE}`);
 
 /**
  * Validate an event with its zod schema. The error names the first offending field by its

@@ -11,8 +11,25 @@ const NAME = /^[A-Za-z0-9_.-]{1,255}$/;
 
 export function assertName(field: string, value: string): void {
   if (!NAME.test(value))
-    throw new InvalidInputError(field, `1-255 characters of [A-Za-z0-9_.-], got "${value}"`);
+    throw new InvalidInputError(field, `1-255 characters of [A-Za-z0-9_.-], got "${quote(value)}"`);
 }
+
+/**
+ * Cluster names: 1-100 characters of [A-Za-z0-9_.-]. They become part of S3 keys, catalog keys,
+ * schedule names and the log stream name `rewind-log-<cluster>`, which Kinesis caps at 128
+ * characters; a slash or a 1 MB name must be refused here, not by those services.
+ */
+export const CLUSTER_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+export const CLUSTER_NAME_RULE = '1-100 characters of [A-Za-z0-9_.-]';
+
+export function assertClusterName(field: string, value: string): void {
+  if (!CLUSTER_NAME.test(value))
+    throw new InvalidInputError(field, `${CLUSTER_NAME_RULE}, got "${quote(value)}"`);
+}
+
+/** A value for an error message: long ones cut, so a 1 MB input does not become a 1 MB message. */
+const quote = (value: string) =>
+  value.length > 80 ? `${value.slice(0, 80)}… (${value.length} characters)` : value;
 
 export function clusterPrefix(cluster: string): string {
   return `${FORMAT_PREFIX}/${cluster}/`;

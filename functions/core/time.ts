@@ -9,6 +9,9 @@ export type Micros = number;
 const ISO_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?Z$/;
 const KEY_PATTERN = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{6})Z$/;
 
+/** The latest instant a Micros holds exactly (2^53 − 1 µs), for messages. */
+export const LATEST_INSTANT = '2255-06-05T23:47:34.740991Z';
+
 export const millisToMicros = (ms: number): Micros => Math.round(ms * 1000);
 
 export function microsFromParts(parts: string[]): Micros {
@@ -26,6 +29,12 @@ export function parseIsoMicros(text: string, field = 'instant'): Micros {
       `an ISO-8601 UTC instant like 2026-11-27T04:15:00.123456Z, got "${text}"`,
     );
   const micros = microsFromParts(match.slice(1));
+  // Microseconds since 1970 stay exact in a JS number only until 2255-06-05 (2^53 µs).
+  if (Number.isFinite(micros) && !Number.isSafeInteger(micros))
+    throw new InvalidInputError(
+      field,
+      `an instant between 1970 and ${LATEST_INSTANT} (microsecond precision), got "${text}"`,
+    );
   if (!Number.isFinite(micros) || formatIsoMicros(micros).slice(0, 19) !== text.slice(0, 19)) {
     throw new InvalidInputError(field, `a real calendar instant, got "${text}"`);
   }

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { clusterField } from '../core/events';
 
 /** Console event: `{"cluster": "orders", "backupId": "20261127T041500-3f9a2c"}`. */
 export const deleteBackupEvent = z
   .object({
-    cluster: z.string({ error: 'a cluster name (string)' }).min(1, 'a non-empty cluster name'),
+    cluster: clusterField,
     backupId: z.string({ error: 'a backup id (string)' }).min(1, 'a non-empty backup id'),
   })
   .strict();

@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Catalog } from '../adapters/catalog';
 import { describeTable } from '../adapters/table-schemas';
 import { CATALOG_SCHEMA_VERSION } from '../core/catalog-model';
-import { ClusterNotFoundError } from '../core/errors';
+import { BackupNotFoundError, ClusterNotFoundError } from '../core/errors';
 import { parseEvent } from '../core/events';
 import { snapshotPrefix } from '../core/keys';
 import { chooseSegmentCount, type SegmentPolicy } from '../core/segments';
@@ -32,6 +32,11 @@ export async function run(event: unknown, deps: PrepareSnapshotDeps): Promise<Pr
       bytes: (await describeTable(deps.dynamodb, table)).TableSizeBytes ?? 0,
     })),
   );
+
+  // start-backup registers the backup before it starts the execution: an unknown id is not a
+  // backup of this cluster, and must not become a RUNNING one here.
+  const registered = await deps.catalog.getBackup(cluster.clusterName, request.backupId);
+  if (!registered) throw new BackupNotFoundError(cluster.clusterName, request.backupId);
 
   const now = deps.now();
   const proposed = snapshotPrefix(cluster.clusterName, now, request.backupId);

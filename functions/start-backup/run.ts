@@ -2,9 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Catalog } from '../adapters/catalog';
 import { type BackupRecord, CATALOG_SCHEMA_VERSION, isProtected } from '../core/catalog-model';
-import { BackupAlreadyRunningError, ClusterNotFoundError, ClusterRemovedError } from '../core/errors';
+import {
+  BackupAlreadyRunningError,
+  ClusterNotFoundError,
+  ClusterRemovedError,
+  InvalidInputError,
+} from '../core/errors';
 import { parseEvent } from '../core/events';
-import { formatKeyTime, type Micros, parseIsoMicros } from '../core/time';
+import { formatIsoMicros, formatKeyTime, type Micros, parseIsoMicros } from '../core/time';
 import { startBackupEvent } from './schema';
 
 export interface StartBackupDeps {
@@ -46,6 +51,7 @@ export async function run(event: unknown, deps: StartBackupDeps): Promise<Backup
   if (!isProtected(cluster)) throw new ClusterRemovedError(request.cluster);
 
   const now = deps.now();
+  if (scheduledAt !== undefined) assertRecentSchedule(scheduledAt, now, cluster.retentionDays);
   let backupId = (deps.newBackupId ?? defaultBackupId)(now);
   if (scheduledAt !== undefined) {
     const earlier = await deps.catalog.getBackup(
@@ -105,6 +111,23 @@ export async function run(event: unknown, deps: StartBackupDeps): Promise<Backup
     await deps.catalog.unlockCluster(request.cluster, backupId);
     throw error;
   }
+}
+
+/** The scheduler fires on time; more than this ahead of the clock is not a scheduled run. */
+const SCHEDULE_AHEAD_MICROS = 5 * 60 * 1_000_000;
+
+/**
+ * A scheduled run's `scheduledAt` is recent: not ahead of the clock (beyond the skew the
+ * scheduler's and Lambda's clocks may have), and not older than the retention window — such a
+ * backup would be outside retention the moment it completed (and 1970 is a typo, not a run).
+ */
+function assertRecentSchedule(scheduledAt: Micros, now: Micros, retentionDays: number): void {
+  const oldest = now - retentionDays * 86_400_000_000;
+  if (scheduledAt > now + SCHEDULE_AHEAD_MICROS || scheduledAt < oldest)
+    throw new InvalidInputError(
+      'scheduledAt',
+      `a scheduled fire time between ${formatIsoMicros(oldest)} (the retention window's start) and ${formatIsoMicros(now + SCHEDULE_AHEAD_MICROS)} (now + 5 minutes), got ${formatIsoMicros(scheduledAt)}`,
+    );
 }
 
 /** A holder whose execution cannot be found is lost only once it is older than this. */

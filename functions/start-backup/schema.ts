@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { backupKind } from '../core/catalog-model';
+import { clusterField } from '../core/events';
 
 /**
  * Console event: `{"cluster": "orders", "name": "before-migration"}`. The automatic-backup
@@ -9,7 +10,7 @@ import { backupKind } from '../core/catalog-model';
  */
 export const startBackupEvent = z
   .object({
-    cluster: z.string({ error: 'a cluster name (string)' }).min(1, 'a non-empty cluster name'),
+    cluster: clusterField,
     name: z.string().min(1).max(255).optional(),
     kind: backupKind.default('manual'),
     /** ISO-8601 UTC instant the schedule fired for (kind `auto` only). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clusterField } from '../core/events';
 
 /**
  * Console event: `{"cluster": "shop", "to": "2026-11-27T04:15:00.123456Z", "targetPrefix":
@@ -7,7 +8,7 @@ import { z } from 'zod';
  */
 export const startRestoreEvent = z
   .object({
-    cluster: z.string({ error: 'a cluster name (string)' }).min(1, 'a non-empty cluster name'),
+    cluster: clusterField,
     to: z
       .string({ error: 'an ISO-8601 UTC instant, "latest" or "backup:<backupId>"' })
       .min(1, 'an ISO-8601 UTC instant, "latest" or "backup:<backupId>"'),

@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { clusterField } from '../core/events';
 import type { RetentionDecision } from '../core/retention';
 
 /** Schedule / console event: `{"cluster": "shop"}` plans; `"confirm": true` also deletes. */
 export const sweepRetentionEvent = z
   .object({
-    cluster: z.string({ error: 'a cluster name (string)' }).min(1, 'a non-empty cluster name'),
+    cluster: clusterField,
     /** Plan as of this ISO-8601 UTC instant (default: the current time). */
     now: z.string().min(1).optional(),
     confirm: z.boolean().default(false),

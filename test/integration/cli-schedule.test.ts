@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { cliRunner } from '../support/cli';
 import { demoCluster, localClients } from '../support/cloud';
+import { scheduledRun } from '../support/scheduled';
 
 const cfg = inject('localConfig');
 const { dynamodb, catalog } = localClients(cfg);
@@ -14,19 +15,11 @@ describe('rewind schedule run --now (catching up a scheduled run)', () => {
   it('takes the run planned for that instant once; repeating the command returns the same backup', async () => {
     // Prepare
     const { cluster } = await demoCluster(cfg, [{ kind: 'orders', items: 30 }]);
-    const planned = '2026-11-27T03:00:00Z';
+    const [planned, later] = [scheduledRun(4), scheduledRun(3)];
     // Act
-    const first = await rewind('schedule', 'run', '--cluster', cluster, '--now', planned, '--json');
-    const repeat = await rewind('schedule', 'run', '--cluster', cluster, '--now', planned, '--json');
-    const next = await rewind(
-      'schedule',
-      'run',
-      '--cluster',
-      cluster,
-      '--now',
-      '2026-11-28T03:00:00Z',
-      '--json',
-    );
+    const first = await rewind('schedule', 'run', '--cluster', cluster, '--now', planned.iso, '--json');
+    const repeat = await rewind('schedule', 'run', '--cluster', cluster, '--now', planned.iso, '--json');
+    const next = await rewind('schedule', 'run', '--cluster', cluster, '--now', later.iso, '--json');
     // Assess
     expect(first.code, first.stderr).toBe(0);
     expect(first.json()).toMatchObject({ cluster, kind: 'auto', status: 'COMPLETED', items: 30 });
@@ -34,10 +27,7 @@ describe('rewind schedule run --now (catching up a scheduled run)', () => {
     expect(repeat.json().backupId).toBe(first.json().backupId);
     expect(next.json().backupId).not.toBe(first.json().backupId);
     const backups = await catalog.listBackups(cluster);
-    expect(backups.map((b) => b.scheduledAt).sort()).toEqual([
-      Date.UTC(2026, 10, 27, 3) * 1000,
-      Date.UTC(2026, 10, 28, 3) * 1000,
-    ]);
+    expect(backups.map((b) => b.scheduledAt).sort()).toEqual([planned.micros, later.micros]);
   });
 
   it('refuses a --now that is not an ISO-8601 UTC instant, naming the flag, and starts nothing', async () => {

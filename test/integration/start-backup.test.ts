@@ -3,6 +3,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { type BackupRecord, CATALOG_SCHEMA_VERSION } from '../../functions/core/catalog-model';
 import { sfnClient } from '../../local/clients';
 import { demoCluster, invoke, localClients, uniqueName, waitForBackup } from '../support/cloud';
+import { scheduledRun } from '../support/scheduled';
 
 const cfg = inject('localConfig');
 const { lambda, catalog } = localClients(cfg);
@@ -50,7 +51,7 @@ describe('start-backup console event', () => {
     const result = await invoke(lambda, 'start-backup', {
       cluster,
       kind: 'auto',
-      scheduledAt: '2026-11-27T03:00:00Z',
+      scheduledAt: scheduledRun(1).iso,
     });
     // Assess
     expect(result.payload).toMatchObject({ errorType: 'ClusterRemovedError' });
@@ -67,6 +68,8 @@ describe('start-backup console event', () => {
     [{ cluster: 'c', clsuter: 'typo' }, 'clsuter'],
     [{ cluster: 'c', kind: 'manual', scheduledAt: '2026-11-27T03:00:00Z' }, 'scheduledAt'],
     [{ cluster: 'c', kind: 'auto', scheduledAt: 'tomorrow at 3' }, 'scheduledAt'],
+    [{ cluster: 'a/b' }, 'cluster'],
+    [{ cluster: 'x'.repeat(1_000_000) }, 'cluster'],
   ])('rejects malformed event %j naming the field %s', async (event, field) => {
     // Act
     const result = await invoke(lambda, 'start-backup', event);
@@ -78,10 +81,25 @@ describe('start-backup console event', () => {
 });
 
 describe('start-backup from the schedule (scheduledAt)', () => {
+  it.each([['1970-01-01T00:00:00Z'], ['2100-01-01T00:00:00Z']])(
+    'refuses a scheduled run at %s (outside the retention window or ahead of the clock), naming scheduledAt',
+    async (at) => {
+      // Prepare
+      const { cluster } = await demoCluster(cfg, [{ kind: 'orders', items: 5 }]);
+      // Act
+      const result = await invoke(lambda, 'start-backup', { cluster, kind: 'auto', scheduledAt: at });
+      // Assess
+      expect(result.payload).toMatchObject({ errorType: 'InvalidInputError' });
+      expect((result.payload as { errorMessage: string }).errorMessage).toContain('invalid scheduledAt');
+      expect(await catalog.listBackups(cluster)).toEqual([]);
+    },
+  );
+
   it('starts one backup per scheduled run however often the run is delivered', async () => {
     // Prepare
     const { cluster } = await demoCluster(cfg, [{ kind: 'orders', items: 50 }]);
-    const event = { cluster, kind: 'auto', scheduledAt: '2026-11-27T03:00:00Z' };
+    const run = scheduledRun(4);
+    const event = { cluster, kind: 'auto', scheduledAt: run.iso };
     // Act: two concurrent deliveries, then a late third once the backup finished
     const [first, second] = await Promise.all([
       invoke(lambda, 'start-backup', event),
@@ -93,13 +111,13 @@ describe('start-backup from the schedule (scheduledAt)', () => {
     // Assess
     expect(first.functionError).toBeUndefined();
     expect(second.functionError).toBeUndefined();
-    expect(backupId).toMatch(/^20261127T030000-auto-[0-9a-f]{8}$/);
+    expect(backupId).toMatch(new RegExp(`^${run.key}-auto-[0-9a-f]{8}$`));
     expect((second.payload as BackupRecord).backupId).toBe(backupId);
     expect(late.payload).toMatchObject({ backupId, status: 'COMPLETED' });
     expect(done).toMatchObject({
       status: 'COMPLETED',
       kind: 'auto',
-      scheduledAt: Date.UTC(2026, 10, 27, 3) * 1000,
+      scheduledAt: run.micros,
     });
     expect(await catalog.listBackups(cluster)).toHaveLength(1);
     expect(await executionsLike((first.payload as BackupRecord).executionArn ?? '')).toHaveLength(1);
@@ -109,10 +127,11 @@ describe('start-backup from the schedule (scheduledAt)', () => {
     // Prepare
     const a = await demoCluster(cfg, [{ kind: 'orders', items: 20 }]);
     const b = await demoCluster(cfg, [{ kind: 'orders', items: 20 }]);
+    const [older, newer] = [scheduledRun(2), scheduledRun(1)];
     const runs = [
-      [a.cluster, '2026-11-29T03:00:00Z'],
-      [a.cluster, '2026-11-30T03:00:00Z'],
-      [b.cluster, '2026-11-29T03:00:00Z'],
+      [a.cluster, older.iso],
+      [a.cluster, newer.iso],
+      [b.cluster, older.iso],
     ] as const;
     // Act
     const done: BackupRecord[] = [];
@@ -123,8 +142,8 @@ describe('start-backup from the schedule (scheduledAt)', () => {
     // Assess
     expect(done.map((backup) => backup.status)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
     expect(new Set(done.map((backup) => backup.backupId)).size).toBe(3);
-    expect(done[0]?.backupId).toMatch(/^20261129T030000-auto-/);
-    expect(done[1]?.backupId).toMatch(/^20261130T030000-auto-/);
+    expect(done[0]?.backupId).toMatch(new RegExp(`^${older.key}-auto-`));
+    expect(done[1]?.backupId).toMatch(new RegExp(`^${newer.key}-auto-`));
     expect(await catalog.listBackups(a.cluster)).toHaveLength(2);
   });
 
@@ -138,7 +157,7 @@ describe('start-backup from the schedule (scheduledAt)', () => {
       retentionDays: 7,
       createdAt: new Date().toISOString(),
     });
-    const event = { cluster, kind: 'auto', scheduledAt: '2026-11-29T03:00:00Z' };
+    const event = { cluster, kind: 'auto', scheduledAt: scheduledRun(2).iso };
     const first = await invoke(lambda, 'start-backup', event);
     const failed = await waitForBackup(catalog, cluster, (first.payload as BackupRecord).backupId);
     // Act

@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../functions/core/errors';
 import { chunkKey, logKey, manifestKey, parseSnapshotKey, snapshotPrefix } from '../../functions/core/keys';
 import { chooseSegmentCount } from '../../functions/core/segments';
-import { formatIsoMicros, formatKeyTime, parseIsoMicros, parseKeyTime } from '../../functions/core/time';
+import {
+  formatIsoMicros,
+  formatKeyTime,
+  LATEST_INSTANT,
+  parseIsoMicros,
+  parseKeyTime,
+} from '../../functions/core/time';
 
 // 2000-01-01 .. 2200-01-01 in microseconds.
 const instant = fc.integer({ min: 946_684_800_000_000, max: 7_258_118_400_000_000 });
@@ -39,6 +45,14 @@ describe('instants', () => {
     expect(() => parseIsoMicros('yesterday', '--to')).toThrow(/--to/);
     expect(() => parseIsoMicros('2026-02-30T00:00:00Z')).toThrow(/calendar/);
     expect(() => parseIsoMicros('2026-11-27T04:15:00.1234567Z')).toThrow(InvalidInputError);
+  });
+
+  it('says why an instant past 2255 is refused (precision), not that it is no calendar date', () => {
+    // Act / Assess
+    expect(() => parseIsoMicros('9999-12-31T23:59:59.999999Z', 'to')).toThrow(
+      /invalid to: expected an instant between 1970 and 2255/,
+    );
+    expect(formatIsoMicros(parseIsoMicros(LATEST_INSTANT))).toBe(LATEST_INSTANT);
   });
 });
 
