@@ -2,7 +2,6 @@ import { performance } from 'node:perf_hooks';
 import { DescribeTableCommand, ResourceNotFoundException as TableMissing } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
-  DynamoDBStreamsClient,
   ExpiredIteratorException,
   GetRecordsCommand,
   GetShardIteratorCommand,
@@ -17,7 +16,7 @@ import { RewindError } from '../functions/core/errors';
 import { logStreamName } from '../functions/core/log-format';
 import type { Micros } from '../functions/core/time';
 import { createTimestamper, partitionKeyOf, toKdsRecord } from './change-capture';
-import { type ClientSettings, dynamoClient, kinesisClient } from './clients';
+import { type ClientSettings, dynamoClient, kinesisClient, streamsClient } from './clients';
 import { createErrorReporter, pollUntilStopped, singleFlight, waitUntilCaughtUp } from './poll-loop';
 import { createSleeper, settleWithin } from './sleeper';
 
@@ -117,12 +116,7 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
   const log = opts.log ?? ((line: string) => process.stderr.write(`[change-bridge] ${line}\n`));
   const dynamodb = dynamoClient(cfg);
   const kinesis = kinesisClient(cfg);
-  const streams = new DynamoDBStreamsClient({
-    region: cfg.region,
-    credentials: { ...cfg.credentials },
-    endpoint: cfg.endpoints.dynamodb,
-    maxAttempts: 5,
-  });
+  const streams = streamsClient(cfg);
   const catalog = opts.catalog ?? new DynamoCatalog(dynamodb, cfg.catalogTable);
   const stamp = createTimestamper(opts.now);
   const stats = { read: 0, put: 0, putRetries: 0, errors: 0 };
@@ -338,18 +332,23 @@ export function startChangeBridge(opts: ChangeBridgeOptions): ChangeBridge {
         return { entries: [], moved: true };
       }
       const records = page.Records ?? [];
-      shard.iterator = page.NextShardIterator;
-      shard.ended = !shard.iterator;
+      // Convert the whole page before moving past it: a record that fails to convert fails the
+      // round with the iterator and lastSeq where they were, so the page is read again (and the
+      // error reported) rather than dropped with the innocent records around it.
+      let lastSeq = shard.lastSeq;
       const entries = records.map((record): Entry => {
         const truncated = (record.dynamodb?.ApproximateCreationDateTime?.getTime() ?? 0) * 1000;
         const kds = toKdsRecord(record, this.tableName, cfg.region, stamp(truncated));
-        shard.lastSeq = record.dynamodb?.SequenceNumber ?? shard.lastSeq;
+        lastSeq = record.dynamodb?.SequenceNumber ?? lastSeq;
         return {
           seq: record.dynamodb?.SequenceNumber,
           data: Buffer.from(JSON.stringify(kds)),
           partitionKey: partitionKeyOf(this.tableName, kds.dynamodb.Keys as JsonItem),
         };
       });
+      shard.lastSeq = lastSeq;
+      shard.iterator = page.NextShardIterator;
+      shard.ended = !shard.iterator;
       stats.read += records.length;
       return { entries, moved: records.length > 0 || shard.ended };
     }

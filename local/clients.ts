@@ -1,12 +1,14 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { z } from 'zod';
+import { withProtoKeyRepair } from '../functions/adapters/proto-key-plugin';
 import { RewindError } from '../functions/core/errors';
 
 /** Where `rewind local start` keeps its state unless told otherwise. */
@@ -90,8 +92,18 @@ function base(
   };
 }
 
+/** DynamoDB and DynamoDB Streams clients carry the `__proto__` repair (proto-key-plugin.ts). */
 export function dynamoClient(cfg: ClientSettings<'dynamodb'>, tuning?: ClientTuning): DynamoDBClient {
-  return new DynamoDBClient(base(cfg, cfg.endpoints.dynamodb, DATA_PLANE_ATTEMPTS, tuning));
+  return withProtoKeyRepair(
+    new DynamoDBClient(base(cfg, cfg.endpoints.dynamodb, DATA_PLANE_ATTEMPTS, tuning)),
+  );
+}
+
+/** DynamoDB Local serves its Streams API on the DynamoDB endpoint. */
+export function streamsClient(cfg: ClientSettings<'dynamodb'>, tuning?: ClientTuning): DynamoDBStreamsClient {
+  return withProtoKeyRepair(
+    new DynamoDBStreamsClient(base(cfg, cfg.endpoints.dynamodb, DATA_PLANE_ATTEMPTS, tuning)),
+  );
 }
 
 export function s3Client(cfg: ClientSettings<'s3'>, tuning?: ClientTuning): S3Client {

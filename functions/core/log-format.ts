@@ -15,7 +15,20 @@ export function clusterOfStream(streamNameOrArn: string): string | undefined {
   return name.startsWith('rewind-log-') ? name.slice('rewind-log-'.length) : undefined;
 }
 
-const jsonItem = z.record(z.string(), z.record(z.string(), z.unknown()));
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * An item in DynamoDB JSON: an object whose every attribute is an object. Checked, not rebuilt:
+ * zod's `z.record` copies into a fresh object by assignment, and `out["__proto__"] = …` sets the
+ * copy's prototype, so an attribute named `__proto__` vanished (zod 4.6.7). The parsed object
+ * itself, own keys from JSON.parse, is passed on as it is.
+ */
+export const jsonItemSchema = z.custom<Record<string, Record<string, unknown>>>(
+  (v) => isRecord(v) && Object.values(v).every(isRecord),
+  'expected an item: an object of attribute values',
+);
+const jsonItem = jsonItemSchema;
 
 /**
  * The `data` of one Kinesis record written by Kinesis Data Streams for DynamoDB. With
