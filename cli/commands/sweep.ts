@@ -4,6 +4,7 @@ import { formatIsoMicros, type Micros } from '../../functions/core/time';
 import type { SweepRetentionResult } from '../../functions/sweep-retention/schema';
 import { sweepRetentionSpec as sweepRetentionFunction } from '../../functions/sweep-retention/spec';
 import { act, type CliContext, type CommandGroup } from '../context';
+import { RemoteFunctionError, UsageError } from '../errors';
 import { table } from '../format';
 import * as parse from '../validate';
 import { invokeFunction } from './backup';
@@ -24,7 +25,7 @@ export const sweepCommands: CommandGroup = (program: Command, ctx: CliContext) =
           cluster: options.cluster,
           ...(options.now !== undefined ? { now: formatIsoMicros(options.now) } : {}),
           confirm: options.confirm === true,
-        })) as SweepRetentionResult;
+        }).catch(namingNowFlag)) as SweepRetentionResult;
         ctx.out.result(result, () => {
           const rows = (action: string, ds: RetentionDecision[]) =>
             ds.map((d) => [action, d.type, d.type === 'backup' ? d.backupId : d.key, d.reason]);
@@ -36,3 +37,14 @@ export const sweepCommands: CommandGroup = (program: Command, ctx: CliContext) =
       }),
     );
 };
+
+/** The function refuses a future `now` (field `now`); the operator typed `--now`. */
+function namingNowFlag(error: unknown): never {
+  if (
+    error instanceof RemoteFunctionError &&
+    error.errorType === 'InvalidInputError' &&
+    /^invalid now:/.test(error.message)
+  )
+    throw new UsageError(error.message.replace(/^invalid now:/, 'invalid --now:'), '--now');
+  throw error;
+}

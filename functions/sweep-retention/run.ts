@@ -2,7 +2,7 @@ import type { Catalog } from '../adapters/catalog';
 import type { LogCatalog } from '../adapters/log-catalog';
 import type { ObjectStore } from '../adapters/object-store';
 import type { BackupRecord } from '../core/catalog-model';
-import { ClusterNotFoundError } from '../core/errors';
+import { ClusterNotFoundError, InvalidInputError } from '../core/errors';
 import { parseEvent } from '../core/events';
 import { type LogObjectSummary, planRetention, type RetentionDecision } from '../core/retention';
 import { formatIsoMicros, type Micros, parseIsoMicros } from '../core/time';
@@ -51,7 +51,15 @@ export const STRAGGLER_WINDOW_MICROS = 3_600_000_000;
  */
 export async function run(event: unknown, deps: SweepRetentionDeps): Promise<SweepRetentionResult> {
   const request = parseEvent(sweepRetentionEvent, event, 'sweep-retention event');
-  const now = request.now !== undefined ? parseIsoMicros(request.now, 'now') : deps.now();
+  const clock = deps.now();
+  const now = request.now !== undefined ? parseIsoMicros(request.now, 'now') : clock;
+  // Planning as of a future instant would delete backups still inside retention (and move the
+  // earliest restorable instant forward): only the clock, plus the skew margin, bounds it.
+  if (now > clock + deps.config.marginMicros)
+    throw new InvalidInputError(
+      'now',
+      `an instant no later than ${formatIsoMicros(clock + deps.config.marginMicros)} (the current time plus the skew margin): a sweep as of a future instant would delete backups still inside retention, got ${request.now}`,
+    );
   const cluster = await deps.catalog.getCluster(request.cluster);
   if (!cluster) throw new ClusterNotFoundError(request.cluster);
 

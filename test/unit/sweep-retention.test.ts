@@ -218,16 +218,32 @@ describe('sweep-retention run()', () => {
     expect((await catalog.getBackup(cluster, 'b0'))?.purgedAt).toBeUndefined();
   });
 
-  it('plans as of the event `now`: far in the future only the newest snapshot stays', async () => {
-    // Prepare
+  it('plans as of the clock: 100 days on, only the newest snapshot stays', async () => {
+    // Prepare: the function's clock has moved on (the event names no instant).
     const { deps } = await world();
     // Act
-    const result = await run({ cluster, now: formatIsoMicros(NOW + 100 * DAY) }, deps);
+    const result = await run({ cluster }, { ...deps, now: () => NOW + 100 * DAY });
     // Assess
     expect(result.now).toBe(formatIsoMicros(NOW + 100 * DAY));
     expect(subjects(result.delete.filter((d) => d.type === 'backup'))).toEqual(['backup:b0', 'backup:b1']);
     expect(result.reasons.b2).toBe('newest completed snapshot');
   });
+
+  it('plans as of an earlier event `now`, but refuses one past the clock plus the skew margin, deleting nothing', async () => {
+    // Prepare
+    const { deps } = await world();
+    const margin = deps.config.marginMicros;
+    // Act
+    const earlier = await run({ cluster, now: formatIsoMicros(NOW - DAY) }, deps);
+    const atEdge = await run({ cluster, now: formatIsoMicros(NOW + margin), confirm: false }, deps);
+    const future = run({ cluster, now: formatIsoMicros(NOW + margin + 1), confirm: true }, deps);
+    // Assess
+    expect(earlier.now).toBe(formatIsoMicros(NOW - DAY));
+    expect(atEdge.now).toBe(formatIsoMicros(NOW + margin));
+    await expect(future).rejects.toThrow(/invalid now: expected an instant no later than/);
+    expect((await run({ cluster }, deps)).delete).toEqual(atEdge.delete);
+  });
+
   it('a confirmed sweep deletes both the object and the index entry of each planned log object, and keeps both of the others', async () => {
     // Prepare
     const { logCatalog, store, deps } = await world();
