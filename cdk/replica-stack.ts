@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { RewindConfig } from './config';
-import { backupBucketProps } from './constructs/backup-store';
+import { backupBucketProps, serverAccessLogs } from './constructs/backup-store';
 import { ExecutionWatch } from './constructs/execution-watch';
 import { RestorePipeline } from './constructs/restore-pipeline';
 
@@ -81,6 +81,7 @@ export class RewindReplicaStack extends Stack {
       // Off: replicas are written with kms:Encrypt only (docs/aws-fidelity.md item 23).
       bucketKeyEnabled: false,
     });
+    serverAccessLogs(this, 'ReplicaAccessLogs', this.bucket, 'replica-bucket/');
 
     this.catalog = dynamodb.TableV2.fromTableName(this, 'Catalog', props.catalogTableName);
     this.restore = new RestorePipeline(this, 'Restore', {

@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { ArnFormat, type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { acknowledge, EVIDENCE, nagText, wildcardResource } from '../nag';
 import { fromRoot } from '../paths';
 
 export interface AslStateMachineProps {
@@ -15,7 +17,28 @@ export interface AslStateMachineProps {
   definitionPath: string;
   /** `${Substitution}` in the ASL → the function it invokes. */
   functions: { substitution: string; fn: lambda.IFunction }[];
+  /**
+   * The execution timeout. It is the ASL file's top-level `TimeoutSeconds` (CDK's `timeout` only
+   * reaches chain-built definitions, not a definition from a file), so the deployed definition
+   * and the local runner, which reads the same file, both stop a stuck execution; synth fails
+   * unless the file says exactly this.
+   */
   timeout: Duration;
+}
+
+/**
+ * The ASL file's top-level TimeoutSeconds, checked against the construct's `timeout`: the
+ * deployed definition is the file, so this is what AWS enforces.
+ */
+export function checkedDefinitionTimeout(definitionPath: string, timeout: Duration): number {
+  const asl = JSON.parse(readFileSync(fromRoot(definitionPath), 'utf8')) as { TimeoutSeconds?: unknown };
+  const expected = timeout.toSeconds();
+  if (asl.TimeoutSeconds !== expected) {
+    throw new Error(
+      `${definitionPath}: top-level TimeoutSeconds is ${JSON.stringify(asl.TimeoutSeconds)}, the state machine's timeout is ${expected} s; they must agree`,
+    );
+  }
+  return expected;
 }
 
 /**
@@ -74,6 +97,7 @@ export function aslStateMachine(scope: Construct, props: AslStateMachineProps) {
     }),
   );
 
+  checkedDefinitionTimeout(props.definitionPath, props.timeout);
   const logGroup = new logs.LogGroup(scope, 'StateMachineLogs', {
     retention: logs.RetentionDays.THREE_MONTHS,
     removalPolicy: RemovalPolicy.DESTROY,
@@ -86,11 +110,23 @@ export function aslStateMachine(scope: Construct, props: AslStateMachineProps) {
       props.functions.map(({ substitution, fn }) => [substitution, fn.functionArn]),
     ),
     role,
-    timeout: props.timeout,
     tracingEnabled: true,
-    logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
+    // Every state transition is logged, without inputs and outputs (they hold backup metadata).
+    logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
   });
-  for (const { fn } of props.functions) fn.grantInvoke(role);
+  // The definition names each function by its unqualified ARN, so no `:*` (versions, aliases)
+  // as `grantInvoke` would add.
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'InvokeTaskFunctions',
+      actions: ['lambda:InvokeFunction'],
+      resources: props.functions.map(({ fn }) => fn.functionArn),
+    }),
+  );
+  acknowledge(role, wildcardResource('*'), `${EVIDENCE.xray} ${EVIDENCE.logDelivery}`);
+  for (const suffix of [':*', '/*']) {
+    acknowledge(role, wildcardResource(nagText(role, executionArn(suffix))), EVIDENCE.executions);
+  }
   /** `executionArn(':*')`: this machine's executions, for callers that describe them. */
   return { stateMachine, stateMachineName, executionArn };
 }

@@ -6,6 +6,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Construct } from 'constructs';
 import { InvalidInputError } from '../../functions/core/errors';
 import { assertTimeZone, toEventBridgeCron } from '../cron';
+import { acknowledge, nagText, wildcardResource } from '../nag';
 
 export interface ClusterSchedule {
   /** 5-field crontab (`15 3 * * *`) or EventBridge cron (`cron(15 3 * * ? *)`); see cdk/cron.ts. */
@@ -100,5 +101,11 @@ export function lambdaSchedule(scope: Construct, id: string, props: LambdaSchedu
       maxEventAge: props.maxEventAge,
     }),
   });
+  // The LambdaInvoke target grants `lambda:InvokeFunction` on the function and `<function>:*`.
+  acknowledge(
+    role,
+    wildcardResource(nagText(role, `${props.target.functionArn}:*`)),
+    'The Scheduler LambdaInvoke target (aws-cdk-lib aws-scheduler-targets) grants invoke on the function and its versions/aliases (`<function>:*`); the role can invoke only this one function.',
+  );
   return { schedule, role };
 }

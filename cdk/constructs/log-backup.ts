@@ -15,6 +15,7 @@ import { FORMAT_PREFIX } from '../../functions/core/keys';
 import { logStreamName } from '../../functions/core/log-format';
 import { recordGapSpec } from '../../functions/record-gap/spec';
 import { shipLogSpec } from '../../functions/ship-log/spec';
+import { acknowledgeBackupAccess, acknowledgeCustomResourceProvider } from '../nag';
 import type { BackupStore } from './backup-store';
 import { specFunction } from './node-function';
 
@@ -48,6 +49,8 @@ export class LogBackup extends Construct {
   readonly advanceCheckpoint: NodejsFunction;
   /** On-failure destination of every ship-log event source: batches ship-log gave up on. */
   readonly gapQueue: sqs.Queue;
+  /** Gap records record-gap failed to write 5 times (redrive policy of `gapQueue`). */
+  readonly gapDeadLetterQueue: sqs.Queue;
   readonly advanceRule: events.Rule;
   private readonly retryAttempts: number;
 
@@ -71,6 +74,14 @@ export class LogBackup extends Construct {
       ...margin,
     });
 
+    // A gap record record-gap cannot write after 5 receives (the catalog unavailable, a bad
+    // message) moves here instead of expiring from the gap queue: nothing about a gap is lost.
+    this.gapDeadLetterQueue = new sqs.Queue(this, 'GapDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
     this.gapQueue = new sqs.Queue(this, 'GapQueue', {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: key,
@@ -78,6 +89,7 @@ export class LogBackup extends Construct {
       retentionPeriod: Duration.days(14),
       // Six times the consumer's timeout (the Lambda event source recommendation).
       visibilityTimeout: Duration.minutes(6),
+      deadLetterQueue: { queue: this.gapDeadLetterQueue, maxReceiveCount: 5 },
     });
     this.recordGap.addEventSource(
       new sources.SqsEventSource(this.gapQueue, { batchSize: 10, reportBatchItemFailures: true }),
@@ -94,6 +106,7 @@ export class LogBackup extends Construct {
     // Least privilege. Kinesis read for ship-log comes with each event source.
     bucket.grantPut(this.shipLog, `${FORMAT_PREFIX}/*`);
     key.grantEncryptDecrypt(this.shipLog);
+    acknowledgeBackupAccess(this.shipLog, bucket.bucketArn);
     catalog.grantReadWriteData(this.shipLog);
     catalog.grantReadWriteData(this.recordGap);
     catalog.grantReadWriteData(this.advanceCheckpoint);
@@ -206,5 +219,6 @@ export class ClusterLogStream extends Construct {
         }),
       ]),
     });
+    acknowledgeCustomResourceProvider(this);
   }
 }

@@ -1,11 +1,13 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { z } from 'zod';
 import type { FunctionSpec as Spec } from '../../functions/spec';
-import { cdkBundling, functionBundling } from '../bundling';
+import { cdkBundling, functionBundling, LAMBDA_RUNTIME_NAME } from '../bundling';
+import { acknowledge, EVIDENCE, wildcardResource } from '../nag';
 import { fromRoot, repoRoot } from '../paths';
 
 /**
@@ -56,19 +58,43 @@ export interface NodeFunctionProps {
   environment: Record<string, string>;
 }
 
-/** A Rewind Lambda function (Node 22, arm64, ESM bundle, X-Ray) with its own log group. */
+/** The Lambda runtime of every function; the bundles' esbuild target follows it (cdk/bundling.ts). */
+export const LAMBDA_RUNTIME = new lambda.Runtime(LAMBDA_RUNTIME_NAME, lambda.RuntimeFamily.NODEJS, {
+  supportsInlineCode: true,
+});
+
+/**
+ * A Rewind Lambda function (Node 24, arm64, ESM bundle, X-Ray) with its own log group and its
+ * own role (`<id>Role`): instead of the managed AWSLambdaBasicExecutionRole (logs on every log
+ * group of the account), the role may only create streams in and write to this function's log
+ * group. CDK adds the X-Ray statement for Tracing.ACTIVE to the same role.
+ */
 export function nodeFunction(scope: Construct, id: string, spec: NodeFunctionProps): NodejsFunction {
   const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
     retention: logs.RetentionDays.THREE_MONTHS,
     removalPolicy: RemovalPolicy.DESTROY,
   });
+  const role = new iam.Role(scope, `${id}Role`, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: `Rewind ${spec.name}`,
+  });
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'OwnLogGroup',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      // The log group's Arn attribute ends in `:*`, which covers its log streams.
+      resources: [logGroup.logGroupArn],
+    }),
+  );
+  acknowledge(role, wildcardResource('*'), EVIDENCE.xray);
   return new NodejsFunction(scope, id, {
+    role,
     entry: fromRoot(spec.entry),
     handler: 'handler',
     projectRoot: repoRoot,
     depsLockFilePath: fromRoot('package-lock.json'),
     description: spec.description,
-    runtime: lambda.Runtime.NODEJS_22_X,
+    runtime: LAMBDA_RUNTIME,
     architecture: lambda.Architecture.ARM_64,
     memorySize: spec.memorySize,
     timeout: spec.timeout,

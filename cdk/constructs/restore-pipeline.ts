@@ -15,6 +15,7 @@ import { restoreResumeSpec } from '../../functions/restore-resume/spec';
 import { restoreVerifySpec } from '../../functions/restore-verify/spec';
 import { restoreTaskSpecs, substitutionsFor } from '../../functions/specs';
 import { startRestoreSpec } from '../../functions/start-restore/spec';
+import { acknowledge, acknowledgeBackupAccess, EVIDENCE, nagText, wildcardResource } from '../nag';
 import { aslStateMachine } from './asl-state-machine';
 import { specFunction } from './node-function';
 
@@ -152,6 +153,16 @@ export class RestorePipeline extends Construct {
     // Manifests, snapshot chunks and log segments: read only (grantRead includes kms:Decrypt).
     for (const fn of [this.createTables, this.load, this.planReplay, this.replay, this.verify]) {
       bucket.grantRead(fn);
+      acknowledgeBackupAccess(fn, bucket.bucketArn);
+    }
+    // Target table names come from each restore request (and a rename map), so they are not
+    // known at synth time: `table/*`, with writes to the protected source tables denied.
+    for (const fn of [this.createTables, this.load, this.replay, this.verify]) {
+      acknowledge(
+        fn.role ?? fn,
+        wildcardResource(nagText(fn, allTables)),
+        'Restore creates and writes new tables whose names come from the restore request (start-restore input: target names or a suffix), so no table name is known at synth time; every write to the protected source tables is explicitly denied (denySourceTables).',
+      );
     }
 
     this.createTables.addToRolePolicy(
@@ -193,6 +204,11 @@ export class RestorePipeline extends Construct {
     this.stateMachine.grantStartExecution(this.startRestore);
     this.stateMachine.grantStartExecution(this.resumeRestore);
     for (const fn of [this.startRestore, this.resumeRestore]) {
+      acknowledge(
+        fn.role ?? fn,
+        wildcardResource(nagText(fn, machine.executionArn(':*'))),
+        EVIDENCE.executions,
+      );
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['states:DescribeExecution'],

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { FORMAT_PREFIX } from '../../functions/core/keys';
 import { deleteBackupSpec } from '../../functions/delete-backup/spec';
 import { sweepRetentionSpec } from '../../functions/sweep-retention/spec';
+import { acknowledgeBackupAccess } from '../nag';
 import type { BackupStore } from './backup-store';
 import { specFunction } from './node-function';
 
@@ -59,6 +60,7 @@ export class RetentionSweep extends Construct {
     ]);
     grantCatalog(this.deleteBackup, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     for (const fn of [this.sweepRetention, this.deleteBackup]) {
+      acknowledgeBackupAccess(fn, bucket.bucketArn);
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           sid: 'ListBackupObjects',

@@ -12,6 +12,7 @@ import { prepareSnapshotSpec } from '../../functions/prepare-snapshot/spec';
 import { scanSegmentSpec } from '../../functions/scan-segment/spec';
 import { snapshotTaskSpecs, substitutionsFor } from '../../functions/specs';
 import { startBackupSpec } from '../../functions/start-backup/spec';
+import { acknowledgeBackupAccess } from '../nag';
 import { aslStateMachine } from './asl-state-machine';
 import type { BackupStore } from './backup-store';
 import { specFunction } from './node-function';
@@ -111,6 +112,9 @@ export class SnapshotPipeline extends Construct {
 
     catalog.grantReadWriteData(this.startBackup);
     this.stateMachine.grantStartExecution(this.startBackup);
+    for (const fn of [this.scanSegment, this.finalizeSnapshot, this.failSnapshot]) {
+      acknowledgeBackupAccess(fn, bucket.bucketArn);
+    }
   }
 
   /**

@@ -129,7 +129,8 @@ describe('without replicaRegion (the default)', () => {
     // Assess
     expect(single.assembly.stacks.map((s) => s.stackName)).toEqual(['RewindSingle']);
     const buckets = resourcesOfType(single.main, 'AWS::S3::Bucket');
-    expect(buckets.map(([, b]) => b.Properties.ReplicationConfiguration)).toEqual([undefined]);
+    // The backup bucket and its server access log bucket.
+    expect(buckets.map(([, b]) => b.Properties.ReplicationConfiguration)).toEqual([undefined, undefined]);
     expect(resourcesOfType(single.main, 'AWS::IAM::Role').map(([name]) => name)).not.toContainEqual(
       expect.stringContaining('Replication'),
     );

@@ -137,7 +137,8 @@ describe('a stack without clusters', () => {
 
   it('still deploys the store and the pipeline, with no schedule and no source-table access', () => {
     // Assess
-    template.resourceCountIs('AWS::S3::Bucket', 1);
+    // The backup bucket and its server access log bucket.
+    template.resourceCountIs('AWS::S3::Bucket', 2);
     // Snapshot and restore.
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
     template.resourceCountIs('AWS::Scheduler::Schedule', 0);

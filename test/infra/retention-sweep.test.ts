@@ -65,9 +65,9 @@ const s3Statements = () => [
 describe('sweep-retention function', () => {
   const fn = retention.sweepRetention;
 
-  it('runs on Node.js 22 / arm64 for up to 15 minutes, modest memory, no reserved concurrency', () => {
+  it('runs on Node.js 24 / arm64 for up to 15 minutes, modest memory, no reserved concurrency', () => {
     expect(propsOf(fn)).toMatchObject({
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       Timeout: 900,
@@ -111,7 +111,8 @@ describe('sweep-retention function', () => {
         .flatMap(actionsOf)
         .map((a) => a.split(':')[0]),
     );
-    expect([...services].sort()).toEqual(['dynamodb', 's3', 'xray']);
+    // logs: its own log group only (test/infra/deployed.test.ts).
+    expect([...services].sort()).toEqual(['dynamodb', 'logs', 's3', 'xray']);
   });
 
   it('bounds its asynchronous retries (the schedule invokes it asynchronously)', () => {
@@ -200,9 +201,9 @@ describe('automatic backup schedule', () => {
 describe('delete-backup function', () => {
   const fn = retention.deleteBackup;
 
-  it('runs on Node.js 22 / arm64 with the environment of deleteBackupEnv', () => {
+  it('runs on Node.js 24 / arm64 with the environment of deleteBackupEnv', () => {
     expect(propsOf(fn)).toMatchObject({
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       Timeout: 300,

@@ -12,7 +12,8 @@ const { id, arn } = namesIn(stack);
 describe('backup store', () => {
   it('encrypts the bucket with the stack key (SSE-KMS, bucket key), versioned, public access blocked, retained', () => {
     const buckets = template.findResources('AWS::S3::Bucket');
-    expect(Object.keys(buckets)).toEqual([id(store.bucket)]);
+    // The backup bucket and its server access log bucket (test/infra/deployed.test.ts).
+    expect(Object.keys(buckets).sort()).toEqual([id(store.accessLogs), id(store.bucket)].sort());
     template.hasResource('AWS::S3::Bucket', {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
