@@ -5,6 +5,7 @@ import { DynamoLogCatalog } from '../../functions/adapters/dynamo-log-catalog';
 import type { LogCatalog } from '../../functions/adapters/log-catalog';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { run as advanceCheckpoint } from '../../functions/advance-checkpoint/run';
+import { CATALOG_SCHEMA_VERSION } from '../../functions/core/catalog-model';
 import { canonicalJsonItem, type JsonItem } from '../../functions/core/dynamo-json';
 import { run as recordGap } from '../../functions/record-gap/run';
 import { run as shipLog } from '../../functions/ship-log/run';
@@ -258,6 +259,14 @@ describe('ship-log on kinesalite, s3rver and DynamoDB Local', () => {
       1,
     );
     const [shardId, records] = [...byShard][0] ?? ['', []];
+    // advance-checkpoint serves registered clusters only.
+    await catalog.putCluster({
+      schemaVersion: CATALOG_SCHEMA_VERSION,
+      clusterName: cluster,
+      tables: ['orders'],
+      retentionDays: 7,
+      createdAt: new Date().toISOString(),
+    });
     const failed = await shipLog(kinesisEvent(cluster, records), deps);
     const advance = () =>
       advanceCheckpoint(
