@@ -1,9 +1,6 @@
 import { z } from 'zod';
 import { nowMicros } from '../adapters/clock';
-import { DynamoRestoreCatalog } from '../adapters/dynamo-restore-catalog';
-import { manifests } from '../adapters/restore-runtime';
-import { DynamoTargetTables } from '../adapters/restore-tables';
-import { S3ObjectStore } from '../adapters/s3-object-store';
+import { snapshotRestoreDeps } from '../adapters/restore-runtime';
 import { mapMaxConcurrency, positiveInt, storage } from '../env';
 import { defineFunction } from '../spec';
 import { run } from './run';
@@ -25,11 +22,8 @@ export const restoreCreateTablesSpec = defineFunction({
     TABLE_WAIT_SECONDS: positiveInt.default(10),
   }),
   deps: (env, { clients }) => ({
-    restoreCatalog: new DynamoRestoreCatalog(clients.dynamodb, env.CATALOG_TABLE_NAME),
-    store: new S3ObjectStore(clients.s3, env.BUCKET_NAME),
-    tables: new DynamoTargetTables(clients.dynamodb),
+    ...snapshotRestoreDeps(env, clients),
     now: nowMicros,
-    manifests,
     config: {
       maxConcurrency: env.MAP_MAX_CONCURRENCY,
       warmWritesPerSecond: env.WARM_WRITES_PER_SECOND,

@@ -1,9 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
-import { DynamoRestoreCatalog } from '../adapters/dynamo-restore-catalog';
-import { manifests } from '../adapters/restore-runtime';
-import { DynamoTargetTables } from '../adapters/restore-tables';
-import { S3ObjectStore } from '../adapters/s3-object-store';
+import { snapshotRestoreDeps } from '../adapters/restore-runtime';
 import { fenceInterval, positiveInt, storage, writeConcurrency } from '../env';
 import { defineFunction } from '../spec';
 import { run } from './run';
@@ -24,10 +21,7 @@ export const restoreLoadSpec = defineFunction({
     TIME_RESERVE_MS: positiveInt.default(120_000),
   }),
   deps: (env, { clients, remainingMs }) => ({
-    restoreCatalog: new DynamoRestoreCatalog(clients.dynamodb, env.CATALOG_TABLE_NAME),
-    store: new S3ObjectStore(clients.s3, env.BUCKET_NAME),
-    tables: new DynamoTargetTables(clients.dynamodb),
-    manifests,
+    ...snapshotRestoreDeps(env, clients),
     remainingMs,
     config: {
       writeConcurrency: env.WRITE_CONCURRENCY,

@@ -1,9 +1,6 @@
 import { z } from 'zod';
 import { nowMicros } from '../adapters/clock';
-import { DynamoRestoreCatalog } from '../adapters/dynamo-restore-catalog';
-import { manifests } from '../adapters/restore-runtime';
-import { DynamoTargetTables } from '../adapters/restore-tables';
-import { S3ObjectStore } from '../adapters/s3-object-store';
+import { snapshotRestoreDeps } from '../adapters/restore-runtime';
 import { storage } from '../env';
 import { defineFunction } from '../spec';
 import { run } from './run';
@@ -18,11 +15,8 @@ export const restoreVerifySpec = defineFunction({
   timeoutSeconds: 900,
   env: z.object(storage),
   deps: (env, { clients }) => ({
-    restoreCatalog: new DynamoRestoreCatalog(clients.dynamodb, env.CATALOG_TABLE_NAME),
-    store: new S3ObjectStore(clients.s3, env.BUCKET_NAME),
-    tables: new DynamoTargetTables(clients.dynamodb),
+    ...snapshotRestoreDeps(env, clients),
     now: nowMicros,
-    manifests,
   }),
   run,
 });
