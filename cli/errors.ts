@@ -50,6 +50,7 @@ const BAD_INPUT_TYPES = new Set([
   'TableNotFoundError',
   'BackupAlreadyRunningError',
   'BackupStillRunningError',
+  'BackupInUseError',
 ]);
 
 const BAD_INPUT_CLASSES = [

@@ -26,6 +26,16 @@ export interface RetentionInput {
   marginMicros: number;
   /** FAILED backups younger than this keep their objects (someone may be investigating). */
   failedGraceMicros: number;
+  /** What running restores read: their backup and log range are kept, whatever their age. */
+  holds?: RestoreHold[];
+}
+
+/** A running restore's hold: the backup it loads and the log range it replays. */
+export interface RestoreHold {
+  restoreId: string;
+  backupId: string;
+  logFrom: Micros;
+  logTo: Micros;
 }
 
 export type RetentionSubject = { type: 'backup'; backupId: string } | { type: 'log'; key: string };
@@ -55,12 +65,18 @@ export function planRetention(input: RetentionInput): RetentionPlan {
 
   const keep: RetentionDecision[] = [];
   const remove: RetentionDecision[] = [];
-  const needed: { from: Micros; to: Micros }[] = [];
+  const needed: { from: Micros; to: Micros; restoreId?: string }[] = [];
   if (anchor) needed.push({ from: anchor.startTs - input.marginMicros, to: Number.POSITIVE_INFINITY });
 
+  const holds = input.holds ?? [];
+  for (const hold of holds) needed.push({ from: hold.logFrom, to: hold.logTo, restoreId: hold.restoreId });
   for (const backup of input.backups) {
     const subject = { type: 'backup' as const, backupId: backup.backupId };
-    const reason = backupReason(backup, { anchor, newest, windowStart, input });
+    const hold = holds.find((h) => h.backupId === backup.backupId);
+    const reason =
+      hold && backup.status !== 'DELETED'
+        ? { keep: true, why: `in use by restore ${hold.restoreId}` }
+        : backupReason(backup, { anchor, newest, windowStart, input });
     if (reason.keep) {
       keep.push({ ...subject, reason: reason.why });
       if (isRestorable(backup) && backup !== anchor) {
@@ -82,7 +98,11 @@ export function planRetention(input: RetentionInput): RetentionPlan {
     if (use) {
       keep.push({
         ...subject,
-        reason: use.to === Number.POSITIVE_INFINITY ? 'log of the retention window' : 'log of a kept backup',
+        reason: use.restoreId
+          ? `in use by restore ${use.restoreId}`
+          : use.to === Number.POSITIVE_INFINITY
+            ? 'log of the retention window'
+            : 'log of a kept backup',
       });
     } else {
       remove.push({ ...subject, reason: 'log before every kept snapshot and the retention window' });

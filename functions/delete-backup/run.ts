@@ -1,5 +1,6 @@
 import type { Catalog } from '../adapters/catalog';
 import type { ObjectStore } from '../adapters/object-store';
+import type { RestoreCatalog } from '../adapters/restore-catalog';
 import { BackupNotFoundError, RewindError } from '../core/errors';
 import { parseEvent } from '../core/events';
 import { parseSnapshotKey } from '../core/keys';
@@ -8,8 +9,33 @@ import { type DeleteBackupResult, deleteBackupEvent } from './schema';
 
 export interface DeleteBackupDeps {
   catalog: Catalog;
+  /** Running restores name the backup they read (docs/design.md §3.10: nothing in use is deleted). */
+  restoreCatalog: Pick<RestoreCatalog, 'listRestores'>;
   store: ObjectStore;
   now: () => Micros;
+}
+
+/** A running restore reads this backup: deleting it would fail the restore half way. */
+export class BackupInUseError extends RewindError {
+  constructor(
+    readonly clusterName: string,
+    readonly backupId: string,
+    readonly restoreId: string,
+  ) {
+    super(
+      `backup "${backupId}" of cluster "${clusterName}" is in use by restore ${restoreId}, which is RUNNING: delete it once the restore has ended`,
+    );
+  }
+}
+
+/** The RUNNING restore of the cluster that reads `backupId`, if any. */
+export async function restoreUsing(
+  restoreCatalog: Pick<RestoreCatalog, 'listRestores'>,
+  cluster: string,
+  backupId: string,
+): Promise<string | undefined> {
+  const jobs = await restoreCatalog.listRestores(cluster);
+  return jobs.find((job) => job.status === 'RUNNING' && job.plan.backupId === backupId)?.restoreId;
 }
 
 /** A RUNNING backup cannot be deleted: its workers are still writing under its prefix. */
@@ -48,6 +74,11 @@ export async function run(event: unknown, deps: DeleteBackupDeps): Promise<Delet
   const backup = await deps.catalog.getBackup(request.cluster, request.backupId);
   if (!backup) throw new BackupNotFoundError(request.cluster, request.backupId);
   if (backup.status === 'RUNNING') throw new BackupStillRunningError(request.cluster, request.backupId);
+  const reader =
+    backup.status === 'DELETED'
+      ? undefined
+      : await restoreUsing(deps.restoreCatalog, request.cluster, request.backupId);
+  if (reader) throw new BackupInUseError(request.cluster, request.backupId, reader);
 
   const deleted = await deps.catalog.markBackupDeleted(request.cluster, request.backupId, deps.now());
   const prefix = backup.snapshotPrefix;

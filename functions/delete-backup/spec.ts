@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { nowMicros } from '../adapters/clock';
 import { DynamoCatalog } from '../adapters/dynamo-catalog';
+import { DynamoRestoreCatalog } from '../adapters/dynamo-restore-catalog';
 import { S3ObjectStore } from '../adapters/s3-object-store';
 import { storage } from '../env';
 import { defineFunction } from '../spec';
@@ -20,6 +21,7 @@ export const deleteBackupSpec = defineFunction({
   env: z.object(storage),
   deps: (env, { clients }) => ({
     catalog: new DynamoCatalog(clients.dynamodb, env.CATALOG_TABLE_NAME),
+    restoreCatalog: new DynamoRestoreCatalog(clients.dynamodb, env.CATALOG_TABLE_NAME),
     store: new S3ObjectStore(clients.s3, env.BUCKET_NAME),
     now: nowMicros,
   }),

@@ -1,16 +1,24 @@
 import type { Catalog } from '../adapters/catalog';
 import type { LogCatalog } from '../adapters/log-catalog';
 import type { ObjectStore } from '../adapters/object-store';
+import type { RestoreCatalog } from '../adapters/restore-catalog';
 import type { BackupRecord } from '../core/catalog-model';
 import { ClusterNotFoundError, InvalidInputError } from '../core/errors';
 import { parseEvent } from '../core/events';
-import { type LogObjectSummary, planRetention, type RetentionDecision } from '../core/retention';
+import {
+  type LogObjectSummary,
+  planRetention,
+  type RestoreHold,
+  type RetentionDecision,
+} from '../core/retention';
 import { formatIsoMicros, type Micros, parseIsoMicros } from '../core/time';
 import { run as deleteBackup } from '../delete-backup/run';
 import { type SweepRetentionResult, sweepRetentionEvent } from './schema';
 
 export interface SweepRetentionDeps {
   catalog: Catalog;
+  /** Running restores hold their backup and log range (docs/design.md §3.10). */
+  restoreCatalog: Pick<RestoreCatalog, 'listRestores'>;
   logCatalog: LogCatalog;
   store: ObjectStore;
   now: () => Micros;
@@ -76,6 +84,7 @@ export async function run(event: unknown, deps: SweepRetentionDeps): Promise<Swe
     checkpoint: checkpoint?.checkpoint,
     marginMicros: deps.config.marginMicros,
     failedGraceMicros: deps.config.failedGraceMicros,
+    holds: await restoreHolds(deps.restoreCatalog, request.cluster),
   });
   const { leftovers, empty } = await deletedPrefixes(deps.store, backups);
   const toDelete: RetentionDecision[] = [
@@ -89,7 +98,7 @@ export async function run(event: unknown, deps: SweepRetentionDeps): Promise<Swe
       if (decision.type !== 'backup') continue;
       await deleteBackup(
         { cluster: request.cluster, backupId: decision.backupId },
-        { catalog: deps.catalog, store: deps.store, now: deps.now },
+        { catalog: deps.catalog, restoreCatalog: deps.restoreCatalog, store: deps.store, now: deps.now },
       );
       deleted.backups.push(decision.backupId);
     }
@@ -151,4 +160,19 @@ async function deletedPrefixes(store: ObjectStore, backups: BackupRecord[]) {
     (found ? leftovers : empty).push(backup);
   }
   return { leftovers, empty };
+}
+
+/** What the cluster's running restores read: their backup and their log range. */
+async function restoreHolds(
+  restoreCatalog: Pick<RestoreCatalog, 'listRestores'>,
+  cluster: string,
+): Promise<RestoreHold[]> {
+  return (await restoreCatalog.listRestores(cluster))
+    .filter((job) => job.status === 'RUNNING')
+    .map((job) => ({
+      restoreId: job.restoreId,
+      backupId: job.plan.backupId,
+      logFrom: job.plan.logFrom,
+      logTo: job.plan.logTo,
+    }));
 }

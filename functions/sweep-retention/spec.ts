@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { nowMicros } from '../adapters/clock';
 import { DynamoCatalog } from '../adapters/dynamo-catalog';
 import { DynamoLogCatalog } from '../adapters/dynamo-log-catalog';
+import { DynamoRestoreCatalog } from '../adapters/dynamo-restore-catalog';
 import { S3ObjectStore } from '../adapters/s3-object-store';
 import { serviceMetric } from '../core/metric-names';
 import { positiveInt, skewMargin, storage } from '../env';
@@ -26,6 +27,7 @@ export const sweepRetentionSpec = defineFunction({
   }),
   deps: (env, { clients }) => ({
     catalog: new DynamoCatalog(clients.dynamodb, env.CATALOG_TABLE_NAME),
+    restoreCatalog: new DynamoRestoreCatalog(clients.dynamodb, env.CATALOG_TABLE_NAME),
     logCatalog: new DynamoLogCatalog(clients.dynamodb, env.CATALOG_TABLE_NAME),
     store: new S3ObjectStore(clients.s3, env.BUCKET_NAME),
     now: nowMicros,

@@ -1,10 +1,17 @@
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MemoryCatalog } from '../../functions/adapters/memory-catalog';
+import { MemoryRestoreCatalog } from '../../functions/adapters/memory-restore-catalog';
 import type { ObjectStore } from '../../functions/adapters/object-store';
 import type { BackupRecord } from '../../functions/core/catalog-model';
 import { BackupNotFoundError, InvalidInputError } from '../../functions/core/errors';
-import { BackupStillRunningError, run, UnsafePrefixError } from '../../functions/delete-backup/run';
+import {
+  BackupInUseError,
+  BackupStillRunningError,
+  run,
+  UnsafePrefixError,
+} from '../../functions/delete-backup/run';
+import { runningRestore } from '../support/restore-jobs';
 
 /** Objects in a Map; `failListing` makes list throw (a crash after the catalog write). */
 class MemoryStore implements ObjectStore {
@@ -75,7 +82,8 @@ async function fixture(status: BackupRecord['status'] = 'RUNNING', snapshotPrefi
   for (const key of ['manifest.json', 'orders/000000-000000.json.gz', '_parts/orders/000000-000000.json'])
     await store.put(`${prefix}${key}`, '{}');
   await store.put(`${otherPrefix}manifest.json`, '{}');
-  return { catalog, store, deps: { catalog, store, now } };
+  const restoreCatalog = new MemoryRestoreCatalog();
+  return { catalog, store, restoreCatalog, deps: { catalog, restoreCatalog, store, now } };
 }
 
 describe('delete-backup', () => {
@@ -153,5 +161,22 @@ describe('delete-backup', () => {
     await expect(run({ cluster, backupId: 'nope' }, deps)).rejects.toBeInstanceOf(BackupNotFoundError);
     await expect(run({ cluster }, deps)).rejects.toThrow(InvalidInputError);
     await expect(run({ cluster, backupId: '' }, deps)).rejects.toThrow(/backupId/);
+  });
+
+  it('refuses a backup a RUNNING restore reads, naming the restore; deletes it once the restore ended', async () => {
+    // Prepare
+    const { catalog, store, restoreCatalog, deps } = await fixture('COMPLETED');
+    await restoreCatalog.createRestore(runningRestore(cluster, 'r-1', backupId));
+    // Act
+    const refused = await run({ cluster, backupId }, deps).catch((error: Error) => error);
+    const whileRunning = (await catalog.getBackup(cluster, backupId))?.status;
+    await restoreCatalog.failRestore(cluster, 'r-1', { error: 'E', cause: 'c' }, 9);
+    const deleted = await run({ cluster, backupId }, deps);
+    // Assess
+    expect(refused).toBeInstanceOf(BackupInUseError);
+    expect((refused as Error).message).toContain('in use by restore r-1');
+    expect(whileRunning).toBe('COMPLETED');
+    expect(deleted.status).toBe('DELETED');
+    expect(store.objects.size).toBe(1);
   });
 });

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryCatalog } from '../../functions/adapters/memory-catalog';
 import { MemoryLogCatalog } from '../../functions/adapters/memory-log-catalog';
+import { MemoryRestoreCatalog } from '../../functions/adapters/memory-restore-catalog';
 import { CATALOG_SCHEMA_VERSION } from '../../functions/core/catalog-model';
 import { logKey, snapshotPrefix } from '../../functions/core/keys';
 import { formatIsoMicros, type Micros } from '../../functions/core/time';
 import { run, type SweepRetentionDeps } from '../../functions/sweep-retention/run';
 import { MemoryObjectStore, shipPlaceholderLogObject } from '../support/log-fixtures';
+import { runningRestore } from '../support/restore-jobs';
 
 const DAY = 86_400_000_000;
 const HOUR = 3_600_000_000;
@@ -95,14 +97,16 @@ async function world() {
     const sequence = `1${String(i).padStart(20, '0')}`;
     await shipPlaceholderLogObject({ store, logCatalog }, { cluster, table, ts, sequence });
   }
+  const restoreCatalog = new MemoryRestoreCatalog();
   const deps: SweepRetentionDeps = {
     catalog,
+    restoreCatalog,
     logCatalog,
     store,
     now: () => NOW,
     config: { marginMicros: 1_000_000, failedGraceMicros: 2 * DAY },
   };
-  return { catalog, logCatalog, store, deps };
+  return { catalog, logCatalog, restoreCatalog, store, deps };
 }
 
 /** Every indexed log key of the cluster's table. */
@@ -216,6 +220,27 @@ describe('sweep-retention run()', () => {
     await run({ cluster }, { ...deps, now: () => NOW + 2 * HOUR });
     // Assess
     expect((await catalog.getBackup(cluster, 'b0'))?.purgedAt).toBeUndefined();
+  });
+
+  it('keeps a backup and the log a RUNNING restore reads, naming the restore, and sweeps them once it ended', async () => {
+    // Prepare: a restore reads b0 (20 days old, outside retention) and its first day of log.
+    const { catalog, restoreCatalog, deps } = await world();
+    const held = { from: NOW - 20 * DAY - HOUR, to: NOW - 19 * DAY };
+    await restoreCatalog.createRestore(runningRestore(cluster, 'r-old', 'b0', held));
+    // Act
+    const during = await run({ cluster, confirm: true }, deps);
+    await restoreCatalog.failRestore(cluster, 'r-old', { error: 'E', cause: 'c' }, NOW);
+    const after = await run({ cluster, confirm: true }, deps);
+    // Assess
+    expect(during.reasons.b0).toBe('in use by restore r-old');
+    expect(during.deleted.backups).toEqual([]);
+    const heldLogs = during.keep.filter((d) => d.type === 'log' && d.reason === 'in use by restore r-old');
+    expect(heldLogs.length).toBeGreaterThan(0);
+    expect(
+      during.deleted.logObjects.filter((key) => heldLogs.some((d) => d.type === 'log' && d.key === key)),
+    ).toEqual([]);
+    expect(after.deleted.backups).toEqual(['b0']);
+    expect((await catalog.getBackup(cluster, 'b0'))?.status).toBe('DELETED');
   });
 
   it('plans as of the clock: 100 days on, only the newest snapshot stays', async () => {
