@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { InvalidInputError } from '../functions/core/errors';
+import { CLUSTER_NAME, CLUSTER_NAME_RULE } from '../functions/core/keys';
 import { assertTimeZone, toEventBridgeCron } from './cron';
 
 /**
@@ -25,7 +26,6 @@ import { assertTimeZone, toEventBridgeCron } from './cron';
  *
  * Dual-region backup adds `"region": "eu-west-1", "replicaRegion": "eu-central-1"` (see below).
  */
-const CLUSTER_NAME = /^[A-Za-z0-9_.-]{1,255}$/;
 /** A DynamoDB table name, or a table ARN in the stack's account and region. */
 const TABLE =
   /^([A-Za-z0-9_.-]{3,255}|arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255})$/;
@@ -62,7 +62,7 @@ export const scheduleConfig = z
 
 export const clusterConfig = z
   .object({
-    name: z.string().regex(CLUSTER_NAME, '1-255 characters of [A-Za-z0-9_.-]'),
+    name: z.string().regex(CLUSTER_NAME, CLUSTER_NAME_RULE),
     tables: z
       .array(z.string().regex(TABLE, 'a DynamoDB table name or table ARN'))
       .min(1)
