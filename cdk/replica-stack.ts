@@ -31,7 +31,7 @@ const tableNameOf = (table: string) =>
   table.startsWith('arn:') ? table.slice(table.indexOf('/') + 1) : table;
 
 /**
- * Dual-region backup, second region (DESIGN.md §2: "S3 CRR (RTC) ► replica bucket in region 2;
+ * Dual-region backup, second region (docs/design.md §2: "S3 CRR (RTC) ► replica bucket in region 2;
  * catalog global-table replica"). Deployed before the main stack, which replicates to it:
  *
  * - the replica bucket: versioned (replication requires it on both sides), SSE-KMS with this

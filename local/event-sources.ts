@@ -7,7 +7,7 @@ import { positionsFile } from './positions-file';
 import { invokeLocal, type LocalFunctionRegistry, lookupFunction } from './sfn-runner';
 
 /**
- * The local cloud's event sources (DESIGN.md §7): DynamoDB Streams → change bridge → Kinesis →
+ * The local cloud's event sources (docs/design.md §7): DynamoDB Streams → change bridge → Kinesis →
  * event-source poller → ship-log, as `rewind local start` and the integration setup run them.
  */
 export interface LocalEventSources {

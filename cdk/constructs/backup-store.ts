@@ -123,7 +123,7 @@ export function backupLifecycleRules(noncurrentVersionDays = 30): s3.LifecycleRu
 
 /**
  * Where backups live: the S3 bucket for snapshot and log objects, the customer-managed KMS key
- * that encrypts them, and the DynamoDB catalog (DESIGN.md §4, §5). Everything is retained when
+ * that encrypts them, and the DynamoDB catalog (docs/design.md §4, §5). Everything is retained when
  * the stack is deleted: a backup store that disappears with its stack is not a backup.
  */
 export class BackupStore extends Construct {

@@ -27,7 +27,7 @@ export interface LogBackupProps {
   retryAttempts?: number;
 }
 
-/** Kinesis event source settings of ship-log (DESIGN.md §3.4); see docs/aws-fidelity.md. */
+/** Kinesis event source settings of ship-log (docs/design.md §3.4); see docs/aws-fidelity.md. */
 export const SHIP_LOG_EVENT_SOURCE = {
   batchSize: 1000,
   maxBatchingWindow: Duration.seconds(1),
@@ -39,7 +39,7 @@ export const SHIP_LOG_EVENT_SOURCE = {
 } as const;
 
 /**
- * Log backup, shared part (DESIGN.md §3.4): ship-log (one function, one Kinesis event source per
+ * Log backup, shared part (docs/design.md §3.4): ship-log (one function, one Kinesis event source per
  * protected cluster's stream), the on-failure queue and record-gap reading it, and
  * advance-checkpoint run every minute. Each cluster's stream comes from `ClusterLogStream`.
  */

@@ -61,7 +61,7 @@ export interface ProtectedClusterProps {
   sweep?: RetentionSweep;
 }
 
-/** The catalog key of a cluster's config item (DESIGN.md §5). */
+/** The catalog key of a cluster's config item (docs/design.md §5). */
 export const clusterItemKey = (clusterName: string) => ({ pk: `CLUSTER#${clusterName}`, sk: 'CLUSTER' });
 
 type AttributeValue = { S: string } | { N: string } | { L: AttributeValue[] };

@@ -5,7 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge, EVIDENCE, nagText, wildcardResource } from '../nag';
 
-/** Every backup object lives under this prefix (DESIGN.md §4); only it is replicated. */
+/** Every backup object lives under this prefix (docs/design.md §4); only it is replicated. */
 export const REPLICATED_PREFIX = 'v1/';
 
 /** Where the backup bucket replicates to: the replica stack's bucket and key (cdk/replica-stack.ts). */
@@ -25,7 +25,7 @@ export interface BucketReplicationProps {
 }
 
 /**
- * S3 Cross-Region Replication of the backup bucket (DESIGN.md §1 "dual-region backup"): the role
+ * S3 Cross-Region Replication of the backup bucket (docs/design.md §1 "dual-region backup"): the role
  * S3 assumes, with only the permissions AWS documents for replicating SSE-KMS objects
  * (docs/aws-fidelity.md items 21–26), and the one replication rule:
  *

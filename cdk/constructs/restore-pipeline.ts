@@ -24,7 +24,7 @@ export const RESTORE_DEFINITION = 'statemachines/restore.asl.json';
 
 /**
  * DynamoDB actions that change a table or its data. Restore functions are denied all of them on
- * the protected source tables (DESIGN.md §3.8: a restore never touches its source).
+ * the protected source tables (docs/design.md §3.8: a restore never touches its source).
  */
 export const TABLE_WRITE_ACTIONS = [
   'dynamodb:BatchWriteItem',
@@ -73,7 +73,7 @@ export interface RestorePipelineProps {
 }
 
 /**
- * Point-in-time restore (DESIGN.md §3, §8): the functions of `restoreTaskSpecs`, start-restore
+ * Point-in-time restore (docs/design.md §3, §8): the functions of `restoreTaskSpecs`, start-restore
  * and restore-resume (functions/specs.ts), and the "restore" state machine deployed from the shared
  * ASL file with each `${…FunctionArn}` substitution resolved to its function.
  *

@@ -18,7 +18,7 @@ export interface RetentionSweepProps {
 }
 
 /**
- * Retention (DESIGN.md §3.7, issue 5): sweep-retention, invoked daily per protected cluster by
+ * Retention (docs/design.md §3.7, issue 5): sweep-retention, invoked daily per protected cluster by
  * the cluster's sweep schedule (ProtectedCluster) with `{"cluster": …, "confirm": true}`, and
  * delete-backup, which console users invoke to delete a backup (`{"cluster", "backupId"}`).
  *

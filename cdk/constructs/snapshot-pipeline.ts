@@ -17,7 +17,7 @@ import { aslStateMachine } from './asl-state-machine';
 import type { BackupStore } from './backup-store';
 import { specFunction } from './node-function';
 
-/** The ASL file CDK deploys and the local runner executes (DESIGN.md §7). */
+/** The ASL file CDK deploys and the local runner executes (docs/design.md §7). */
 export const SNAPSHOT_DEFINITION = 'statemachines/snapshot.asl.json';
 
 export interface SnapshotPipelineProps {

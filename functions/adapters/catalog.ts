@@ -1,7 +1,7 @@
 import type { BackupCompletion, BackupRecord, ClusterRecord } from '../core/catalog-model';
 
 /**
- * The catalog: clusters and backups (DESIGN.md §5). Every state change is conditional, so a
+ * The catalog: clusters and backups (docs/design.md §5). Every state change is conditional, so a
  * retried Lambda can neither complete a backup twice nor resurrect a deleted one.
  *
  * Implementations: `DynamoCatalog` (DynamoDB, one table `pk`/`sk`) and `MemoryCatalog` (tests);

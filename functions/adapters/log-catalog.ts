@@ -36,7 +36,7 @@ export interface ShardClosure {
 }
 
 /**
- * The log backup's part of the catalog (DESIGN.md §3.4, §3.5, §5): shard checkpoints, holds,
+ * The log backup's part of the catalog (docs/design.md §3.4, §3.5, §5): shard checkpoints, holds,
  * gaps, the log-object index and the cluster checkpoint. Every item carries `schemaVersion`.
  * Checkpoints only ever move forward, through conditional writes, so a retried or late
  * invocation can never move one backwards.

@@ -7,7 +7,7 @@ export interface RestoreOwner {
 }
 
 /**
- * Restore jobs in the catalog (DESIGN.md §5) and the reservations of their target tables.
+ * Restore jobs in the catalog (docs/design.md §5) and the reservations of their target tables.
  * Status changes are conditional: RUNNING → COMPLETED | FAILED, FAILED → RUNNING (resume).
  * Progress writes are accepted only while the job is RUNNING and overwrite per unit, so a
  * retried worker never counts twice. Methods reject only on storage errors unless stated.

@@ -10,7 +10,7 @@ const gunzipAsync = promisify(gunzip);
 
 /**
  * Read an object whole and check it against its recorded SHA-256 (and size) before anything
- * of it is used (DESIGN.md §3.6): a corrupt chunk is refused, never half-applied. Objects are
+ * of it is used (docs/design.md §3.6): a corrupt chunk is refused, never half-applied. Objects are
  * bounded (snapshot chunks by the chunk size bound, log objects by a Kinesis batch), so one
  * object in memory is the worker's memory bound.
  */

@@ -46,7 +46,7 @@ export interface TargetTables {
  * fast as it can and on-demand is never throttled below the table's warm throughput, whereas a
  * provisioned target would cap the restore at its WCU. The source's mode is in the manifest for
  * the operator to switch back after the restore. On AWS a new on-demand table starts at 4,000
- * writes/s; `warmWritesPerSecond` pre-warms it (DESIGN.md §8).
+ * writes/s; `warmWritesPerSecond` pre-warms it (docs/design.md §8).
  */
 export function createTableInput(
   table: string,

@@ -62,7 +62,7 @@ export interface ClusterReport {
 }
 
 /**
- * advance-checkpoint (DESIGN.md §3.4), every minute: for each cluster's stream, read each
+ * advance-checkpoint (docs/design.md §3.4), every minute: for each cluster's stream, read each
  * active shard once after its checkpoint and move it forward by `decideShard` (idle shards
  * advance when the stream shows them caught up; closed shards read to their end are marked
  * closed, which lets their children start), then store the cluster checkpoint = least active

@@ -3,7 +3,7 @@ import { StaleStateError } from './errors';
 
 /**
  * The status changes a backup goes through after it starts, with the fields each writes
- * (DESIGN.md §5). Every catalog applies them with the rules below, so a retried Lambda can
+ * (docs/design.md §5). Every catalog applies them with the rules below, so a retried Lambda can
  * neither complete a backup twice nor resurrect a deleted one.
  */
 export type BackupTransition =

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Catalog items (DESIGN.md §5). Every item carries `schemaVersion`; bump it when a shape
+ * Catalog items (docs/design.md §5). Every item carries `schemaVersion`; bump it when a shape
  * changes and teach the reader both shapes. Instants are microseconds since the epoch.
  */
 export const CATALOG_SCHEMA_VERSION = 1;
@@ -50,13 +50,13 @@ export const backupRecord = z.object({
   name: z.string().optional(),
   status: backupStatus,
   requestedAt: z.number().int(),
-  /** Automatic backups: the instant the schedule fired for (names the backup, DESIGN.md §5). */
+  /** Automatic backups: the instant the schedule fired for (names the backup, docs/design.md §5). */
   scheduledAt: z.number().int().optional(),
   /** Taken before the first Scan page of any segment. */
   startTs: z.number().int().optional(),
   /** Taken after the last page of every segment. */
   endTs: z.number().int().optional(),
-  /** endTs + skew margin: the first instant this snapshot can restore (DESIGN.md §3.2). */
+  /** endTs + skew margin: the first instant this snapshot can restore (docs/design.md §3.2). */
   restorableFrom: z.number().int().optional(),
   snapshotPrefix: z.string().optional(),
   manifestKey: z.string().optional(),

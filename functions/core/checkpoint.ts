@@ -3,7 +3,7 @@ import type { ShardCheckpoint, ShardHold } from './log-model';
 import type { Micros } from './time';
 
 /**
- * The checkpoint arithmetic (DESIGN.md §3.4), pure: callers pass `now` and what they read.
+ * The checkpoint arithmetic (docs/design.md §3.4), pure: callers pass `now` and what they read.
  *
  * Per shard, `shippedTs` is arrival-time based: every record of the shard that arrived in
  * Kinesis at or before it is shipped. A change's record arrives after the change happened, so

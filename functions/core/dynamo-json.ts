@@ -1,7 +1,7 @@
 /**
  * DynamoDB JSON as DynamoDB's own S3 export writes it: AttributeValues with numbers kept as
  * strings (38 digits survive) and binary as base64. No JavaScript number or document
- * conversion ever touches an item (DESIGN.md §4).
+ * conversion ever touches an item (docs/design.md §4).
  *
  * The SDK hands binary values over as Uint8Array; JSON has no bytes, so they become base64 on
  * the way out and Uint8Array again on the way in.

@@ -2,7 +2,7 @@ import { InvalidInputError } from './errors';
 import { formatHourBucket, formatKeyTime, type Micros, parseKeyTime } from './time';
 
 /**
- * S3 key layout — a public contract (DESIGN.md §4). Keys are built and parsed here only.
+ * S3 key layout — a public contract (docs/design.md §4). Keys are built and parsed here only.
  * The `v1/` prefix versions the format.
  */
 export const FORMAT_PREFIX = 'v1';

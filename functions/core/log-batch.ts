@@ -4,7 +4,7 @@ import { type ChangeRecord, compareSequenceNumbers, kdsDynamoRecord, toChangeRec
 import { formatHourBucket, type Micros } from './time';
 
 /**
- * The pure part of shipping a Kinesis batch to log objects (DESIGN.md §3.1, §3.4, §4):
+ * The pure part of shipping a Kinesis batch to log objects (docs/design.md §3.1, §3.4, §4):
  * decoding, grouping into deterministic objects, and how far the batch lets the shard
  * checkpoint move.
  */

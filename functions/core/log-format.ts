@@ -4,7 +4,7 @@ import type { Micros } from './time';
 
 /**
  * Change records: what Kinesis Data Streams for DynamoDB puts in each Kinesis record's data,
- * and what Rewind stores, one per line, in gzip NDJSON log objects (DESIGN.md §4).
+ * and what Rewind stores, one per line, in gzip NDJSON log objects (docs/design.md §4).
  */
 
 /** The Kinesis stream that carries cluster C's changes (CDK and the local bridge both use it). */

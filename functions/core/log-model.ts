@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CATALOG_SCHEMA_VERSION } from './catalog-model';
 
 /**
- * Catalog items of the log backup (DESIGN.md §3.4, §3.5, §5). They live in the catalog table
+ * Catalog items of the log backup (docs/design.md §3.4, §3.5, §5). They live in the catalog table
  * next to the cluster and its backups; every item carries `schemaVersion`. Instants are
  * microseconds since the epoch.
  */
@@ -53,7 +53,7 @@ export const shardHold = z.object({
 export type ShardHold = z.infer<typeof shardHold>;
 
 /**
- * Changes that were finally dropped (DESIGN.md §3.5). `fromTs`/`toTs` bound the change time
+ * Changes that were finally dropped (docs/design.md §3.5). `fromTs`/`toTs` bound the change time
  * (ApproximateCreationDateTime) of every dropped change; restore refuses any replay that
  * crosses the range. `table` is absent when the dropped records could not be read, which
  * means "any table of the cluster".
@@ -99,7 +99,7 @@ export const logObjectRecord = z.object({
 });
 export type LogObjectRecord = z.infer<typeof logObjectRecord>;
 
-/** The cluster checkpoint (DESIGN.md §3.4): PITR to T is allowed only for T <= `checkpoint`. */
+/** The cluster checkpoint (docs/design.md §3.4): PITR to T is allowed only for T <= `checkpoint`. */
 export const clusterCheckpoint = z.object({
   schemaVersion: z.number().int(),
   cluster: z.string(),

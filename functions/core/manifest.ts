@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * `manifest.json`: the completion marker of a snapshot, written after all its data
- * (DESIGN.md §3.6). Restore trusts nothing the manifest does not list and checks every SHA-256.
+ * (docs/design.md §3.6). Restore trusts nothing the manifest does not list and checks every SHA-256.
  */
 export const MANIFEST_FORMAT = 'rewind.snapshot/1';
 

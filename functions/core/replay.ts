@@ -3,7 +3,7 @@ import { type ChangeRecord, itemIdentity } from './log-format';
 import type { Micros } from './time';
 
 /**
- * Last-writer-wins replay (DESIGN.md §3.1, §3.3): per item, the change with the greatest `ts`
+ * Last-writer-wins replay (docs/design.md §3.1, §3.3): per item, the change with the greatest `ts`
  * ≤ `until` decides — REMOVE deletes, INSERT/MODIFY writes NewImage. Arrival order never
  * matters and duplicates (same table, key and ts) are the same change. Ties between different
  * records at the same ts are broken by content so the result does not depend on input order.

@@ -1,7 +1,7 @@
 import { RewindError } from './errors';
 
 /**
- * Refusals and failures of a restore (DESIGN.md §3.8: restore writes only new tables, never
+ * Refusals and failures of a restore (docs/design.md §3.8: restore writes only new tables, never
  * into a non-empty one, never into a source). Each names what the operator can change.
  */
 export class TargetTableNotEmptyError extends RewindError {

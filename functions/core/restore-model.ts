@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CATALOG_SCHEMA_VERSION } from './catalog-model';
 
 /**
- * The restore job (DESIGN.md §5): one catalog item per restore, `pk = CLUSTER#<cluster>`,
+ * The restore job (docs/design.md §5): one catalog item per restore, `pk = CLUSTER#<cluster>`,
  * `sk = RESTORE#<restoreId>`. It holds the request, the resolved restore point and plan, the
  * status (RUNNING → COMPLETED | FAILED, FAILED → RUNNING on resume, all conditional), progress
  * per phase, and the result. Instants are microseconds since the epoch.

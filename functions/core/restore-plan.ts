@@ -11,7 +11,7 @@ import { formatIsoMicros, type Micros } from './time';
 /**
  * The restore planner (pure). For restore point T it picks the newest COMPLETED snapshot that
  * can restore T (restorableFrom = endTs + margin ≤ T) and the log window
- * [snapshot.startTs − margin, T] to replay over it (DESIGN.md §3.2), and refuses — naming the
+ * [snapshot.startTs − margin, T] to replay over it (docs/design.md §3.2), and refuses — naming the
  * valid window — a T after the checkpoint, before the earliest restorable instant, or whose
  * replay would cross a gap.
  */
@@ -38,7 +38,7 @@ export interface PlannerInput {
   /** Log backup checkpoint; undefined while log backup has not completed a first pass. */
   checkpoint: Micros | undefined;
   gaps: Gap[];
-  /** Skew margin (µs) between worker clocks and change timestamps (DESIGN.md §3.2). */
+  /** Skew margin (µs) between worker clocks and change timestamps (docs/design.md §3.2). */
   marginMicros: number;
 }
 

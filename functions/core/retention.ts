@@ -3,7 +3,7 @@ import { restorableWindow } from './restore-plan';
 import type { Micros } from './time';
 
 /**
- * The retention policy (pure; `now` is a parameter). It never breaks PITR (DESIGN.md §3.7): it
+ * The retention policy (pure; `now` is a parameter). It never breaks PITR (docs/design.md §3.7): it
  * keeps everything needed to restore any instant of [now − retention, checkpoint] — the newest
  * snapshot that restores the window start (the anchor) and every log object from the anchor's
  * `startTs − margin` — plus the newest completed snapshot and every manual backup (with the log

@@ -1,4 +1,4 @@
-/** How many parallel Scan segments a table gets (DESIGN.md §8). */
+/** How many parallel Scan segments a table gets (docs/design.md §8). */
 export interface SegmentPolicy {
   targetBytesPerSegment: number;
   minSegments: number;

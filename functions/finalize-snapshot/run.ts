@@ -21,7 +21,7 @@ export interface FinalizeSnapshotDeps {
 /**
  * Record `endTs`, write `manifest.json` after all data (it is the completion marker), then mark
  * the backup COMPLETED — in that order, so a COMPLETED backup always has its manifest
- * (DESIGN.md §3.6). Re-running after a crash converges: a manifest already written is reused.
+ * (docs/design.md §3.6). Re-running after a crash converges: a manifest already written is reused.
  */
 export async function run(event: unknown, deps: FinalizeSnapshotDeps): Promise<BackupRecord> {
   const input = parseEvent(finalizeSnapshotInput, event, 'finalize event');

@@ -55,7 +55,7 @@ export function gapFromFailure(record: KinesisFailureRecord, marginMicros: Micro
 }
 
 /**
- * record-gap (DESIGN.md §3.5): Lambda discarded a Kinesis batch of ship-log; record a gap so
+ * record-gap (docs/design.md §3.5): Lambda discarded a Kinesis batch of ship-log; record a gap so
  * restore refuses every instant whose replay would cross it. Then the batch is accounted for:
  * the shard checkpoint moves past its last record (else an idle shard would stay behind the
  * dropped batch for good: the advancer reads after lastSequenceNumber), and the holds on its

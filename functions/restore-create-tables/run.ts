@@ -18,7 +18,7 @@ export interface CreateTablesDeps {
   config: {
     /** Map MaxConcurrency of the load and replay phases. */
     maxConcurrency: number;
-    /** AWS: pre-warm each new table to this many writes/s (DESIGN.md §8); unset: no warm throughput. */
+    /** AWS: pre-warm each new table to this many writes/s (docs/design.md §8); unset: no warm throughput. */
     warmWritesPerSecond?: number;
     /** Seconds the state machine waits before asking again while a table is not ACTIVE. */
     waitSeconds: number;
@@ -42,7 +42,7 @@ export interface CreateTablesOutput {
  * LSIs; on-demand, see `createTableInput`), and report whether all are ACTIVE with their
  * indexes. The state machine calls it again after a Wait until they are; then it plans the
  * (table, segment) load units. Idempotent: a table this job created is reused. A table the job
- * did not create is used only if it is empty and has the same keys (DESIGN.md §3.8). TTL is
+ * did not create is used only if it is empty and has the same keys (docs/design.md §3.8). TTL is
  * enabled later, by verify, once the data is in.
  */
 export async function run(event: unknown, deps: CreateTablesDeps): Promise<CreateTablesOutput> {

@@ -31,7 +31,7 @@ export interface ReplayDeps {
 }
 
 /**
- * Replay one (table, partition) of the log over the loaded snapshot (DESIGN.md §3.1, §3.3).
+ * Replay one (table, partition) of the log over the loaded snapshot (docs/design.md §3.1, §3.3).
  *
  * The worker lists the table's log objects that overlap [logFrom, logTo], reads each whole and
  * checks its SHA-256 against the log index before using it, and keeps only the change records

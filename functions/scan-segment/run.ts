@@ -27,7 +27,7 @@ export interface ScanSegmentDeps {
  * chunk and returns LastEvaluatedKey; the state machine's Choice loop calls it again.
  *
  * Reads are strongly consistent: every write acknowledged before a page is read is in it, which
- * the snapshot + log replay argument (DESIGN.md §3.2) needs.
+ * the snapshot + log replay argument (docs/design.md §3.2) needs.
  *
  * Pages are read one ahead: while one page is serialized, compressed and uploaded, the Scan for
  * the next is in flight (at most one page more in memory). The returned LastEvaluatedKey is

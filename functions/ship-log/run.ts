@@ -53,7 +53,7 @@ export interface ShipLogResult extends BatchResponse {
 }
 
 /**
- * ship-log (DESIGN.md §3.1, §3.4, §3.5): one Kinesis batch → gzip NDJSON log objects →
+ * ship-log (docs/design.md §3.1, §3.4, §3.5): one Kinesis batch → gzip NDJSON log objects →
  * log-object index → shard checkpoint.
  *
  * Records are decoded with Powertools' BatchProcessor: a record that is not a DynamoDB change

@@ -36,7 +36,7 @@ export const defaultRestoreId = (now: Micros) =>
 /**
  * Start a point-in-time restore into new tables: plan it (the planner's refusals name the
  * checkpoint, the restorable window or the gap), refuse targets that are a protected table or
- * an existing non-empty table (DESIGN.md §3.8), reserve the target names, register the job
+ * an existing non-empty table (docs/design.md §3.8), reserve the target names, register the job
  * RUNNING and start the restore state machine (execution name = restore id).
  */
 export async function run(event: unknown, deps: StartRestoreDeps): Promise<StartedRestore> {

@@ -40,7 +40,7 @@ const LEFTOVERS = 'deleted earlier: objects left over under its prefix';
 export const STRAGGLER_WINDOW_MICROS = 3_600_000_000;
 
 /**
- * The retention sweep (DESIGN.md §3.7, issue 5): plan with core/retention.ts as of `now`; with
+ * The retention sweep (docs/design.md §3.7, issue 5): plan with core/retention.ts as of `now`; with
  * `confirm`, execute the plan — backups through delete-backup (marked DELETED conditionally,
  * then their objects), then log objects in batches of 1,000: S3 DeleteObjects first, then their
  * index entries (LogCatalog.deleteLogObjects).

@@ -5,7 +5,7 @@ import { LOG_SCHEMA_VERSION } from '../../functions/core/log-model';
 import { formatIsoMicros, type Micros } from '../../functions/core/time';
 import { driveExecution, type FakeTable, RestoreWorld } from '../support/restore-fakes';
 
-/** start-restore's refusals (DESIGN.md §3.4, §3.5, §3.8) and what it registers, on in-memory fakes. */
+/** start-restore's refusals (docs/design.md §3.4, §3.5, §3.8) and what it registers, on in-memory fakes. */
 const START = 1_800_000_000_000_000;
 const MARGIN = 1_000;
 const orders: FakeTable = {
