@@ -41,6 +41,31 @@ export class RemoteFunctionError extends RewindError {
   }
 }
 
+/** The target did not answer: names the target and what to check, instead of a raw socket error. */
+export class TargetUnreachableError extends RewindError {
+  constructor(
+    readonly target: string,
+    readonly reason: string,
+    readonly hint: string,
+    options?: ErrorOptions,
+  ) {
+    super(`cannot reach ${target} (${reason}): ${hint}`, options);
+  }
+}
+
+const NETWORK_FAILURE = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|EAI_AGAIN|socket hang up/;
+
+/** The network failure an SDK call ended with, if that is what it was. */
+export function networkFailure(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    const text = `${typeof code === 'string' ? code : ''} ${typeof message === 'string' ? message : ''}`;
+    const match = NETWORK_FAILURE.exec(text);
+    if (match) return typeof message === 'string' && message ? message : match[0];
+  }
+  return undefined;
+}
+
 /** Error types a function raises for input the caller can fix: these exit 2, others exit 1. */
 const BAD_INPUT_TYPES = new Set([
   'InvalidInputError',

@@ -3,9 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { commandGroups } from './commands';
 import { createContext, type GlobalFlags, type MainSettings } from './context';
-import { errorDocument, errorMessage, exitCodeFor } from './errors';
+import { errorDocument, errorMessage, exitCodeFor, networkFailure, TargetUnreachableError } from './errors';
 import { type CliIo, Output, processIo } from './io';
-import { DEFAULT_STACK, defaultLocalDir } from './target';
+import { DEFAULT_STACK, defaultLocalDir, type TargetChoice } from './target';
 
 const TARGET_HELP = `
 Targets (first match):
@@ -73,7 +73,8 @@ export async function main(
     const commands = program.commands.map((c) => c.name());
     await program.parseAsync(bindBareLocal(argv, commands, fullIo.env), { from: 'user' });
     return ctx.exitCode;
-  } catch (error) {
+  } catch (caught) {
+    const error = explainUnreachable(caught, ctx);
     const code = exitCodeFor(error);
     if (code === 0) return 0;
     // Commander has already printed its own usage errors.
@@ -86,6 +87,31 @@ export async function main(
   } finally {
     ctx.close();
   }
+}
+
+/** A raw socket error becomes one that names the target the command talked to. */
+function explainUnreachable(error: unknown, ctx: { choice(): TargetChoice }): unknown {
+  const reason = networkFailure(error);
+  if (!reason) return error;
+  let choice: TargetChoice;
+  try {
+    choice = ctx.choice();
+  } catch {
+    return error;
+  }
+  return choice.kind === 'local'
+    ? new TargetUnreachableError(
+        `the local cloud in ${choice.dir}`,
+        reason,
+        `is it running? start it with \`rewind local start --dir ${choice.dir}\` (its state is kept there)`,
+        { cause: error },
+      )
+    : new TargetUnreachableError(
+        `AWS for stack ${choice.stack}${choice.region ? ` in ${choice.region}` : ''}`,
+        reason,
+        'check the network, the region and the credentials',
+        { cause: error },
+      );
 }
 
 /** True when this module is the process entry (`tsx cli/main.ts`), not an import. */
