@@ -4,6 +4,7 @@ import { DynamoCatalog } from '../../functions/adapters/dynamo-catalog';
 import { DynamoLogCatalog } from '../../functions/adapters/dynamo-log-catalog';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { run as advanceCheckpoint } from '../../functions/advance-checkpoint/run';
+import { CATALOG_SCHEMA_VERSION } from '../../functions/core/catalog-model';
 import { canonicalJsonItem } from '../../functions/core/dynamo-json';
 import { run as shipLog } from '../../functions/ship-log/run';
 import { dynamoClient, s3Client } from '../../local/clients';
@@ -34,11 +35,26 @@ beforeAll(async () => {
 });
 afterAll(() => stopKinesis());
 
-const advance = (cluster: string) =>
+const catalog = new DynamoCatalog(dynamodb, cfg.catalogTable);
+
+/** advance-checkpoint serves registered clusters: register it first (idempotent). */
+const advance = async (cluster: string) => {
+  if (!(await catalog.getCluster(cluster)))
+    await catalog.putCluster({
+      schemaVersion: CATALOG_SCHEMA_VERSION,
+      clusterName: cluster,
+      tables: ['orders', 'users'],
+      retentionDays: 7,
+      createdAt: new Date().toISOString(),
+    });
+  return advanceCheckpointOnce(cluster);
+};
+
+const advanceCheckpointOnce = (cluster: string) =>
   advanceCheckpoint(
     { cluster },
     {
-      catalog: new DynamoCatalog(dynamodb, cfg.catalogTable),
+      catalog,
       logCatalog,
       kinesis,
       now,
