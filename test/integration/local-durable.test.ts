@@ -45,6 +45,9 @@ describe('a durable local cloud', () => {
     const backup = await rewind('backup', 'start', '--cluster', 'durable', '--wait', '--json');
     expect(backup.code, backup.stderr).toBe(0);
     const backupId = String(backup.json().backupId);
+    const restorableFrom = Date.parse(String(backup.json().endTs)) * 1000 + 1_000_000;
+    // Later writes must fall after the backup's restore point (endTs + the 1 s skew margin).
+    while (Date.now() * 1000 <= restorableFrom + 200_000) await new Promise((r) => setTimeout(r, 100));
     const atBackup = await tableItems(dynamodb, table);
     await loadItems(
       dynamodb,
@@ -53,7 +56,6 @@ describe('a durable local cloud', () => {
         for (const i of range(50)) yield demoItem('orders', 1_000 + i);
       })(),
     );
-    const restorableFrom = Date.parse(String(backup.json().endTs)) * 1000 + 1_000_000;
     await advanceCheckpointUntil(first.config, 'durable', restorableFrom);
     dynamodb.destroy();
 
