@@ -4,11 +4,11 @@ import { DynamoCatalog } from '../../functions/adapters/dynamo-catalog';
 import { DynamoLogCatalog } from '../../functions/adapters/dynamo-log-catalog';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { run as advanceCheckpoint } from '../../functions/advance-checkpoint/run';
-import { CATALOG_SCHEMA_VERSION } from '../../functions/core/catalog-model';
 import { canonicalJsonItem } from '../../functions/core/dynamo-json';
 import { run as shipLog } from '../../functions/ship-log/run';
 import { dynamoClient, s3Client } from '../../local/clients';
 import { uniqueName } from '../support/cloud';
+import { registerCluster } from '../support/clusters';
 import { json, kdsRecord, kinesisEvent, workload } from '../support/log-fixtures';
 import {
   batches,
@@ -39,14 +39,7 @@ const catalog = new DynamoCatalog(dynamodb, cfg.catalogTable);
 
 /** advance-checkpoint serves registered clusters: register it first (idempotent). */
 const advance = async (cluster: string) => {
-  if (!(await catalog.getCluster(cluster)))
-    await catalog.putCluster({
-      schemaVersion: CATALOG_SCHEMA_VERSION,
-      clusterName: cluster,
-      tables: ['orders', 'users'],
-      retentionDays: 7,
-      createdAt: new Date().toISOString(),
-    });
+  if (!(await catalog.getCluster(cluster))) await registerCluster(catalog, cluster, ['orders', 'users']);
   return advanceCheckpointOnce(cluster);
 };
 

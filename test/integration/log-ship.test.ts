@@ -5,12 +5,12 @@ import { DynamoLogCatalog } from '../../functions/adapters/dynamo-log-catalog';
 import type { LogCatalog } from '../../functions/adapters/log-catalog';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { run as advanceCheckpoint } from '../../functions/advance-checkpoint/run';
-import { CATALOG_SCHEMA_VERSION } from '../../functions/core/catalog-model';
 import { canonicalJsonItem, type JsonItem } from '../../functions/core/dynamo-json';
 import { run as recordGap } from '../../functions/record-gap/run';
 import { run as shipLog } from '../../functions/ship-log/run';
 import { dynamoClient, s3Client } from '../../local/clients';
 import { uniqueName } from '../support/cloud';
+import { registerCluster } from '../support/clusters';
 import {
   json,
   kdsRecord,
@@ -260,13 +260,7 @@ describe('ship-log on kinesalite, s3rver and DynamoDB Local', () => {
     );
     const [shardId, records] = [...byShard][0] ?? ['', []];
     // advance-checkpoint serves registered clusters only.
-    await catalog.putCluster({
-      schemaVersion: CATALOG_SCHEMA_VERSION,
-      clusterName: cluster,
-      tables: ['orders'],
-      retentionDays: 7,
-      createdAt: new Date().toISOString(),
-    });
+    await registerCluster(catalog, cluster, ['orders']);
     const failed = await shipLog(kinesisEvent(cluster, records), deps);
     const advance = () =>
       advanceCheckpoint(

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { MemoryCatalog } from '../../functions/adapters/memory-catalog';
 import { MemoryRestoreCatalog } from '../../functions/adapters/memory-restore-catalog';
 import { CATALOG_SCHEMA_VERSION } from '../../functions/core/catalog-model';
-import { pendingPhases, RESTORE_SCHEMA_VERSION, type RestoreJob } from '../../functions/core/restore-model';
+import type { RestoreJob } from '../../functions/core/restore-model';
 import { run } from '../../functions/execution-ended/run';
+import { registerCluster } from '../support/clusters';
+import { runningRestore } from '../support/restore-jobs';
 
 const snapshotArn = 'arn:aws:states:us-east-1:1:stateMachine:rewind-snapshot';
 const statusChange = (status: string, name: string, input: unknown, extra: Record<string, string> = {}) => ({
@@ -21,13 +23,7 @@ const statusChange = (status: string, name: string, input: unknown, extra: Recor
 
 async function runningBackup() {
   const catalog = new MemoryCatalog();
-  await catalog.putCluster({
-    schemaVersion: CATALOG_SCHEMA_VERSION,
-    clusterName: 'shop',
-    tables: ['orders'],
-    retentionDays: 7,
-    createdAt: '2026-12-01T00:00:00Z',
-  });
+  await registerCluster(catalog, 'shop', ['orders']);
   await catalog.lockCluster('shop', 'b1');
   await catalog.beginBackup({
     schemaVersion: CATALOG_SCHEMA_VERSION,
@@ -45,29 +41,9 @@ async function runningBackup() {
 }
 
 const restoreJob = (executionArn: string): RestoreJob => ({
-  schemaVersion: RESTORE_SCHEMA_VERSION,
-  clusterName: 'shop',
-  restoreId: 'r1',
-  request: { to: 'latest', targetPrefix: 'r-' },
-  restorePoint: 5_000,
-  plan: {
-    backupId: 'b1',
-    manifestKey: 'v1/shop/snapshots/x/manifest.json',
-    snapshotPrefix: 'v1/shop/snapshots/x/',
-    startTs: 1_000,
-    endTs: 2_000,
-    logFrom: 0,
-    logTo: 5_000,
-    tables: [{ source: 'orders', target: 'r-orders' }],
-  },
-  status: 'RUNNING',
+  ...runningRestore('shop', 'r1', 'b1', { from: 1_000, to: 5_000 }),
   attempt: 2,
-  requestedAt: 1_000,
   executionArn,
-  phases: pendingPhases(),
-  createdTables: [],
-  loadUnits: {},
-  replayUnits: {},
 });
 
 describe('execution-ended: executions that end without their Catch', () => {
