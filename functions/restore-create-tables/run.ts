@@ -69,7 +69,11 @@ export async function run(event: unknown, deps: CreateTablesDeps): Promise<Creat
       await deps.tables.create(target, schema, { warmWritesPerSecond: deps.config.warmWritesPerSecond });
       info = await deps.tables.describe(target);
     } else if (!job.createdTables.includes(target)) {
-      if (!sameKeys(info.keySchema, schema)) throw new TargetSchemaMismatchError(target, keyText(schema));
+      if (!sameKeys(info.keySchema, schema))
+        throw new TargetSchemaMismatchError(
+          target,
+          `it exists (empty) with ${keyText({ keySchema: info.keySchema })}, but the backup of ${source} has ${keyText(schema)}: delete ${target} or choose another target prefix`,
+        );
       // Adopt it only once it is ACTIVE and seen empty; until then, wait and look again.
       if (info.ready) {
         if (!(await deps.tables.isEmpty(target))) throw new TargetTableNotEmptyError(target);
@@ -97,7 +101,7 @@ export async function run(event: unknown, deps: CreateTablesDeps): Promise<Creat
   return { ...base, tablesReady: true, loadUnits: units };
 }
 
-const keyText = (schema: TableSchema) =>
+const keyText = (schema: Pick<TableSchema, 'keySchema'>) =>
   `keys ${schema.keySchema.map((k) => `${k.AttributeName} (${k.KeyType})`).join(', ')}`;
 
 function sameKeys(actual: { AttributeName: string; KeyType: string }[], schema: TableSchema): boolean {

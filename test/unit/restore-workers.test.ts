@@ -239,3 +239,35 @@ describe('checksums', () => {
     },
   );
 });
+
+describe('an existing empty target table', () => {
+  it('with other keys fails the restore with a message naming both sides: its keys and the backup table keys', async () => {
+    // Prepare: an empty r-orders keyed by pk + sk, where the backup's orders is keyed by id.
+    const { w } = await workload();
+    await w.tables.create('r-orders', {
+      ...table,
+      tableName: 'r-orders',
+      keySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      attributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      billingMode: 'PAY_PER_REQUEST',
+      globalSecondaryIndexes: [],
+      localSecondaryIndexes: [],
+    } as unknown as Parameters<typeof w.tables.create>[1]);
+    // Act
+    const { restoreId } = await restore(w, 'r-');
+    // Assess
+    const job = await w.restoreCatalog.getRestore('shop', restoreId);
+    expect(job?.status).toBe('FAILED');
+    expect(job?.failure?.error).toBe('TargetSchemaMismatchError');
+    expect(job?.failure?.cause).toContain(
+      'r-orders exists with a different schema: it exists (empty) with keys pk (HASH), sk (RANGE)',
+    );
+    expect(job?.failure?.cause).toContain('the backup of orders has keys id (HASH)');
+  });
+});
