@@ -2,6 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RewindError } from '../functions/core/errors';
+import { EXECUTION_ENDED_FUNCTION, executionStatusChange } from './execution-events';
+
+export { EXECUTION_ENDED_FUNCTION, executionStatusChange } from './execution-events';
+
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './clients';
 import {
   checkInvokeRequestSize,
@@ -41,49 +45,6 @@ export interface ControlPlaneOptions {
   maxTimeoutMs?: number;
   /** Receives the status-change event of executions that end other than SUCCEEDED (default `execution-ended`). */
   executionEndedFunction?: string;
-}
-
-export const EXECUTION_ENDED_FUNCTION = 'execution-ended';
-
-/** The EventBridge event Step Functions emits when an execution's status changes. */
-export function executionStatusChange(
-  e: Pick<
-    Execution,
-    | 'executionArn'
-    | 'stateMachineArn'
-    | 'name'
-    | 'status'
-    | 'input'
-    | 'error'
-    | 'cause'
-    | 'startDate'
-    | 'stopDate'
-  >,
-  region: string,
-  account: string,
-) {
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'Step Functions Execution Status Change',
-    source: 'aws.states',
-    account,
-    time: (e.stopDate ?? new Date()).toISOString(),
-    region,
-    resources: [e.executionArn],
-    detail: {
-      executionArn: e.executionArn,
-      stateMachineArn: e.stateMachineArn,
-      name: e.name,
-      status: e.status,
-      startDate: e.startDate.getTime(),
-      stopDate: e.stopDate?.getTime() ?? null,
-      input: e.input,
-      output: null,
-      error: e.error ?? null,
-      cause: e.cause ?? null,
-    },
-  };
 }
 
 export interface ControlPlane {

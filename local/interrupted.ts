@@ -1,6 +1,6 @@
 import type { Catalog } from '../functions/adapters/catalog';
 import type { RestoreCatalog } from '../functions/adapters/restore-catalog';
-import { EXECUTION_ENDED_FUNCTION, executionStatusChange } from './control-plane';
+import { EXECUTION_ENDED_FUNCTION, executionStatusChange } from './execution-events';
 import { invokeLocal, type LocalFunctionRegistry, lookupFunction } from './sfn-runner';
 
 /**
