@@ -1,7 +1,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Catalog } from '../adapters/catalog';
 import type { LogCatalog } from '../adapters/log-catalog';
 import { sequenceWithin } from '../core/checkpoint';
-import { InvalidInputError } from '../core/errors';
+import { ClusterNotFoundError, InvalidInputError } from '../core/errors';
 import { parseEvent } from '../core/events';
 import { clusterOfStream } from '../core/log-format';
 import { type GapRecord, gapId, LOG_SCHEMA_VERSION } from '../core/log-model';
@@ -10,6 +11,8 @@ import type { BatchResponse } from '../ship-log/schema';
 import { type KinesisFailureRecord, kinesisFailureRecord, sqsEvent } from './schema';
 
 export interface RecordGapDeps {
+  /** Gaps are recorded for registered clusters only. */
+  catalog: Pick<Catalog, 'getCluster'>;
   logCatalog: LogCatalog;
   now: () => Micros;
   config: {
@@ -86,6 +89,9 @@ export async function run(event: unknown, deps: RecordGapDeps): Promise<RecordGa
 
 async function recordGap(record: KinesisFailureRecord, deps: RecordGapDeps) {
   const gap = gapFromFailure(record, deps.config.marginMicros, deps.now());
+  // A stream named like a cluster's that no cluster owns: refuse (the message stays on the
+  // queue, then its DLQ) rather than write a gap row for nothing.
+  if (!(await deps.catalog.getCluster(gap.cluster))) throw new ClusterNotFoundError(gap.cluster);
   const recorded = await deps.logCatalog.recordGap(gap);
   const info = record.KinesisBatchInfo;
   // Every record up to endSequenceNumber is now shipped or in the gap. Its arrival has

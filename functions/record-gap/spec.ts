@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { nowMicros } from '../adapters/clock';
+import { DynamoCatalog } from '../adapters/dynamo-catalog';
 import { DynamoLogCatalog } from '../adapters/dynamo-log-catalog';
 import { serviceMetric } from '../core/metric-names';
 import { catalogTableName, propagationMargin } from '../env';
@@ -17,6 +18,7 @@ export const recordGapSpec = defineFunction({
   timeoutSeconds: 60,
   env: z.object({ ...catalogTableName, ...propagationMargin }),
   deps: (env, { clients }) => ({
+    catalog: new DynamoCatalog(clients.dynamodb, env.CATALOG_TABLE_NAME),
     logCatalog: new DynamoLogCatalog(clients.dynamodb, env.CATALOG_TABLE_NAME),
     now: nowMicros,
     config: { marginMicros: env.PROPAGATION_MARGIN_MS * 1000 },

@@ -216,7 +216,8 @@ describe('ship-log on kinesalite, s3rver and DynamoDB Local', () => {
         streamArn: streamArn(cluster),
       },
     };
-    const gapDeps = { logCatalog, now, config: { marginMicros: 1_000_000 } };
+    await registerCluster(catalog, cluster, ['orders']);
+    const gapDeps = { catalog, logCatalog, now, config: { marginMicros: 1_000_000 } };
     const recorded = await recordGap(onFailure, gapDeps);
     const again = await recordGap(onFailure, gapDeps);
     // Assess
@@ -290,7 +291,7 @@ describe('ship-log on kinesalite, s3rver and DynamoDB Local', () => {
           streamArn: streamArn(cluster),
         },
       },
-      { logCatalog, now, config: { marginMicros: 100_000 } },
+      { catalog, logCatalog, now, config: { marginMicros: 100_000 } },
     );
     await new Promise((r) => setTimeout(r, 150));
     const released = await advance();

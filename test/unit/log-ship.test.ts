@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { MemoryCatalog } from '../../functions/adapters/memory-catalog';
 import { MemoryLogCatalog } from '../../functions/adapters/memory-log-catalog';
-import { InvalidInputError } from '../../functions/core/errors';
+import { ClusterNotFoundError, InvalidInputError } from '../../functions/core/errors';
 import { parseIsoMicros } from '../../functions/core/time';
 import { gapFromFailure, run as recordGap } from '../../functions/record-gap/run';
 import { run as shipLog } from '../../functions/ship-log/run';
+import { registerCluster } from '../support/clusters';
 import {
   type Change,
   json,
@@ -222,11 +224,18 @@ describe('record-gap', () => {
       reason: 'r',
       heldAt: 1,
     });
-    const gapDeps = { logCatalog, now: deps.now, config: { marginMicros: 1_000_000 } };
+    const catalog = new MemoryCatalog();
+    await registerCluster(catalog, 'shop', ['orders']);
+    const gapDeps = { catalog, logCatalog, now: deps.now, config: { marginMicros: 1_000_000 } };
+    const ghost = {
+      ...failure('1002', '1003'),
+      KinesisBatchInfo: { ...failure('1002', '1003').KinesisBatchInfo, streamArn: streamArn('ghost') },
+    };
     const sqs = {
       Records: [{ messageId: 'm1', body: json(failure('1002', '1003')), eventSource: 'aws:sqs' }],
     };
     // Act
+    const refused = await recordGap(ghost, gapDeps).catch((error: Error) => error);
     const first = await recordGap(failure('1002', '1003'), gapDeps);
     const again = await recordGap(sqs, gapDeps);
     const broken = await recordGap(
@@ -234,6 +243,8 @@ describe('record-gap', () => {
       gapDeps,
     );
     // Assess
+    expect(refused).toBeInstanceOf(ClusterNotFoundError);
+    expect(await logCatalog.listGaps('ghost')).toEqual([]);
     expect(first.gaps.map((g) => [g.recorded, g.holdsReleased, g.shardAdvanced])).toEqual([[true, 1, true]]);
     expect(await logCatalog.getShardCheckpoint('shop', SHARD)).toMatchObject({
       shippedTs: parseIsoMicros('2026-11-27T04:15:00.204999Z'),
