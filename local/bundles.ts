@@ -10,7 +10,9 @@ import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
 import { BUNDLE_FILE, esbuildOptions } from '../cdk/bundling';
 import { RewindError } from '../functions/core/errors';
+import { allSpecs } from '../functions/specs';
 import { LOCAL_ACCOUNT_ID, type LocalConfig } from './clients';
+import { localEnvironment, localTimeoutMs } from './functions';
 import type { LocalFunction, LocalFunctionRegistry, LocalInvocationContext } from './sfn-runner';
 
 /**
@@ -364,91 +366,13 @@ export async function startBundledFunctions(
 // Which functions, with which environment: from the function specs (functions/specs.ts, and
 // local/functions.ts `localEnvironment`: the exact variables a function gets locally).
 
-interface SpecLike {
-  name: string;
-  entry: string;
-  timeoutSeconds: number;
-  memorySize: number;
-}
-
-const isSpec = (value: unknown): value is SpecLike => {
-  const v = value as Partial<SpecLike> | undefined;
-  return typeof v?.name === 'string' && typeof v.entry === 'string' && typeof v.timeoutSeconds === 'number';
-};
-
-/** Import a module that may not exist yet; the specifier is a variable so tsc does not require it. */
-async function optionalImport(specifier: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    return (await import(specifier)) as Record<string, unknown>;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
-    throw error;
-  }
-}
-
-/** The local cap on function timeouts (REWIND_LOCAL_MAX_TIMEOUT_MS), as the sources registry applies it. */
-function localTimeoutMs(timeoutSeconds: number): number {
-  const cap = Number(process.env.REWIND_LOCAL_MAX_TIMEOUT_MS);
-  const deployed = timeoutSeconds * 1000;
-  return Number.isFinite(cap) && cap > 0 ? Math.min(deployed, cap) : deployed;
-}
-
-/**
- * Every function with its local environment. From the specs list (functions/specs.ts
- * `allSpecs`) and local/functions.ts `localEnvironment` / `localTimeoutMs` when they exist; otherwise from the handlers on disk with the local defaults the sources
- * registry uses (`fallbackEnvironment`).
- */
+/** Every function with the environment and timeout it has locally (the sources registry's own). */
 export async function bundledFunctionSpecs(cfg: LocalConfig): Promise<BundledFunctionSpec[]> {
-  const specsModule = await optionalImport(['..', 'functions', 'specs'].join('/'));
-  const localModule = await optionalImport('./functions');
-  const localEnvironment = localModule?.localEnvironment as
-    | ((spec: unknown, cfg: LocalConfig) => Record<string, string>)
-    | undefined;
-  const all = specsModule?.allSpecs;
-  const list = Array.isArray(all) && all.every(isSpec) ? (all as SpecLike[]) : undefined;
-  const timeoutOf = localModule?.localTimeoutMs as ((spec: unknown) => number) | undefined;
-  if (list && typeof localEnvironment === 'function')
-    return list.map((spec) => ({
-      name: spec.name,
-      entry: spec.entry,
-      timeoutMs: typeof timeoutOf === 'function' ? timeoutOf(spec) : localTimeoutMs(spec.timeoutSeconds),
-      memorySize: spec.memorySize,
-      environment: localEnvironment(spec, cfg),
-    }));
-  const { readdir } = await import('node:fs/promises');
-  const { existsSync } = await import('node:fs');
-  const names = (await readdir(join(REPO_ROOT, 'functions'), { withFileTypes: true }))
-    .filter((d) => d.isDirectory() && existsSync(join(REPO_ROOT, 'functions', d.name, 'handler.ts')))
-    .map((d) => d.name)
-    .sort();
-  return names.map((name) => ({
-    name,
-    entry: `functions/${name}/handler.ts`,
-    timeoutMs: localTimeoutMs(900),
-    memorySize: 1024,
-    environment: fallbackEnvironment(name, cfg),
+  return allSpecs.map((spec) => ({
+    name: spec.name,
+    entry: spec.entry,
+    timeoutMs: localTimeoutMs(spec),
+    memorySize: spec.memorySize,
+    environment: localEnvironment(spec, cfg),
   }));
-}
-
-/** The local settings of the sources registry (local/functions.ts defaults), as variables. */
-function fallbackEnvironment(name: string, cfg: LocalConfig): Record<string, string> {
-  const concurrency = String(2 * availableParallelism());
-  const arn = (machine: string) => `arn:aws:states:${cfg.region}:${LOCAL_ACCOUNT_ID}:stateMachine:${machine}`;
-  const storage = { CATALOG_TABLE_NAME: cfg.catalogTable, BUCKET_NAME: cfg.bucket };
-  const byName: Record<string, Record<string, string>> = {
-    'prepare-snapshot': {
-      SEGMENT_TARGET_BYTES: String(64 * 1024 * 1024),
-      MIN_SEGMENTS: concurrency,
-      MAX_SEGMENTS: '64',
-      MAP_MAX_CONCURRENCY: concurrency,
-    },
-    'start-backup': { SNAPSHOT_STATE_MACHINE_ARN: arn('rewind-snapshot') },
-    'start-restore': { RESTORE_STATE_MACHINE_ARN: arn('rewind-restore') },
-    'restore-resume': { RESTORE_STATE_MACHINE_ARN: arn('rewind-restore'), RESUME_GRACE_MS: '3000' },
-    'restore-create-tables': { MAP_MAX_CONCURRENCY: concurrency, TABLE_WAIT_SECONDS: '1' },
-    'restore-load': { WRITE_CONCURRENCY: '8' },
-    'restore-replay': { WRITE_CONCURRENCY: '8' },
-    'restore-plan-replay': { MAP_MAX_CONCURRENCY: concurrency, MAX_PARTITIONS: '64' },
-  };
-  return { ...storage, ...byName[name] };
 }
