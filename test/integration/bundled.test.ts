@@ -11,10 +11,11 @@ import { compareItemSets, setsMatch, tableItems } from '../../demo/snapshot-chec
 import { createDemoTable, demoItem, loadItems, range } from '../../demo/workload';
 import { nowMicros } from '../../functions/adapters/clock';
 import { formatIsoMicros } from '../../functions/core/time';
-import { dynamoClient, LOCAL_CREDENTIALS, type LocalConfig, lambdaClient } from '../../local/clients';
+import { dynamoClient, type LocalConfig, lambdaClient } from '../../local/clients';
 import { type LocalCloud, rewindCloudOptions, startLocalCloud } from '../../local/cloud';
 import { invokeLocal } from '../../local/sfn-runner';
 import { invoke, uniqueName } from '../support/cloud';
+import { offlineConfig } from '../support/offline-config';
 
 /**
  * `--bundled`: a local cloud of its own whose functions are the esbuild bundles built by the
@@ -156,20 +157,7 @@ describe('bundled function runtime', () => {
            name: context.functionName };
        };`,
     );
-    const cfg: LocalConfig = {
-      endpoints: {
-        dynamodb: 'http://127.0.0.1:1',
-        kinesis: 'http://127.0.0.1:2',
-        s3: 'http://127.0.0.1:3',
-        lambda: 'http://127.0.0.1:4',
-        stepfunctions: 'http://127.0.0.1:4',
-      },
-      region: 'us-east-1',
-      credentials: { ...LOCAL_CREDENTIALS },
-      bucket: 'b',
-      catalogTable: 'c',
-      dir: scratch,
-    };
+    const cfg = offlineConfig(scratch, { catalogTable: 'c' });
     runtime = await startBundledFunctions(
       cfg,
       [

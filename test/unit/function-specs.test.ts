@@ -2,32 +2,19 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allSpecs, restoreTaskSpecs, snapshotTaskSpecs, taskSpecs } from '../../functions/specs';
-import { LOCAL_CREDENTIALS, type LocalConfig } from '../../local/clients';
 import {
   createLocalFunctions,
   localEnvironment,
   localStateMachines,
   localTimeoutMs,
 } from '../../local/functions';
+import { offlineConfig } from '../support/offline-config';
 
 // Every function is wired from its spec alone (functions/<name>/spec.ts): these checks are what
 // CDK, the Lambda handler and the local registry rely on.
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const localConfig: LocalConfig = {
-  endpoints: {
-    dynamodb: 'http://127.0.0.1:1',
-    kinesis: 'http://127.0.0.1:2',
-    s3: 'http://127.0.0.1:3',
-    lambda: 'http://127.0.0.1:4',
-    stepfunctions: 'http://127.0.0.1:4',
-  },
-  region: 'us-east-1',
-  credentials: { ...LOCAL_CREDENTIALS },
-  bucket: 'bucket',
-  catalogTable: 'catalog',
-  dir: '/tmp/unused',
-};
+const localConfig = offlineConfig('/tmp/unused', { bucket: 'bucket', catalogTable: 'catalog' });
 /** What a stack gives every function; anything else a function reads must have a default. */
 const stackWide = {
   CATALOG_TABLE_NAME: 'catalog',

@@ -5,9 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChecksumMismatchError } from '../../functions/core/errors';
 import {
   InvalidLocalConfigError,
-  LOCAL_CREDENTIALS,
   LocalCloudNotRunningError,
-  type LocalConfig,
   readLocalConfig,
   writeLocalConfig,
 } from '../../local/clients';
@@ -22,6 +20,7 @@ import {
   lookupFunction,
   StateMachineDefinitionError,
 } from '../../local/sfn-runner';
+import { offlineConfig } from '../support/offline-config';
 
 let dir: string;
 beforeAll(async () => {
@@ -196,20 +195,7 @@ describe('LocalStateMachineRunner', () => {
 });
 
 describe('local.json', () => {
-  const config = (folder: string): LocalConfig => ({
-    endpoints: {
-      dynamodb: 'http://127.0.0.1:1',
-      kinesis: 'http://127.0.0.1:2',
-      s3: 'http://127.0.0.1:3',
-      lambda: 'http://127.0.0.1:4',
-      stepfunctions: 'http://127.0.0.1:4',
-    },
-    region: 'us-east-1',
-    credentials: { ...LOCAL_CREDENTIALS },
-    bucket: 'b',
-    catalogTable: 't',
-    dir: folder,
-  });
+  const config = (folder: string) => offlineConfig(folder);
 
   it('round-trips a config and explains a missing or broken file', async () => {
     // Prepare
